@@ -1,0 +1,74 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+
+class CrmCampaignEntry(models.Model):
+    _name = "crm.campaign.entry"
+    _description = "Campaign Entry"
+    _order = "id desc"
+    _check_company_auto = True
+
+    campaign_id = fields.Many2one(
+        "utm.campaign", string="Campaign", required=True, index=True
+    )
+    logged_segment_id = fields.Many2one(
+        "crm.logged.segment",
+        string="Logged Segment",
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    date = fields.Datetime(default=fields.Datetime.now)
+    description = fields.Char()
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    interaction_ids = fields.One2many(
+        "crm.interaction", "campaign_entry_id", string="Interactions"
+    )
+    interaction_count = fields.Integer(compute="_compute_totals")
+    cost = fields.Float(compute="_compute_totals", digits="Product Price")
+    duration = fields.Float(compute="_compute_totals")
+    canceled = fields.Boolean(readonly=True)
+
+    _sql_constraints = [
+        (
+            "campaign_logged_segment_unique",
+            "UNIQUE(campaign_id, logged_segment_id)",
+            "A logged segment has one campaign entry per campaign.",
+        ),
+    ]
+
+    def _compute_totals(self):
+        totals = {
+            entry: (count, cost, duration)
+            for entry, count, cost, duration in self.env["crm.interaction"]._read_group(
+                [("campaign_entry_id", "in", self.ids)],
+                ["campaign_entry_id"],
+                ["__count", "cost:sum", "duration:sum"],
+            )
+        }
+        for entry in self:
+            entry.interaction_count, entry.cost, entry.duration = totals.get(
+                entry._origin, (0, 0.0, 0.0)
+            )
+
+    def action_cancel(self):
+        """Cancel the campaign entries (or restore them), cascading."""
+        for entry in self:
+            canceled = not entry.canceled
+            if not canceled and entry.logged_segment_id.canceled:
+                raise UserError(
+                    _(
+                        "The campaign entry of %(campaign)s cannot be restored while "
+                        "its logged segment is canceled.",
+                        campaign=entry.campaign_id.display_name,
+                    )
+                )
+            entry.write({"canceled": canceled})
+            entry.interaction_ids.with_context(crm_cancel_cascade=True).write(
+                {"canceled": canceled}
+            )
+        return True

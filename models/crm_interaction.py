@@ -1,0 +1,151 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
+from .crm_segment_line import EVALUATIONS
+from .res_partner import CORRESPONDENCE_TYPES
+
+DELIVERY_STATUSES = [
+    ("none", "No Delivery"),
+    ("in_progress", "In Progress"),
+    ("delivered", "Delivered"),
+    ("error", "Error"),
+]
+
+
+class CrmInteraction(models.Model):
+    _name = "crm.interaction"
+    _description = "Interaction Log Entry"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Entry No.", compute="_compute_name", store=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Contact", required=True, index=True, tracking=True
+    )
+    company_partner_id = fields.Many2one(
+        "res.partner", string="Company Contact", index=True
+    )
+    date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
+    template_id = fields.Many2one(
+        "crm.interaction.template",
+        string="Interaction Template",
+        index=True,
+        check_company=True,
+    )
+    group_id = fields.Many2one(
+        related="template_id.group_id", store=True, string="Interaction Group"
+    )
+    description = fields.Char()
+    subject = fields.Char()
+    lang = fields.Selection(_lang_get, string="Language")
+    cost = fields.Float(digits="Product Price")
+    duration = fields.Float(help="Time spent, in hours.")
+    information_flow = fields.Selection(INFORMATION_FLOWS)
+    initiated_by = fields.Selection(INITIATED_BY)
+    correspondence_type = fields.Selection(CORRESPONDENCE_TYPES)
+    campaign_id = fields.Many2one("utm.campaign", string="Campaign", index=True)
+    campaign_target = fields.Boolean()
+    campaign_response = fields.Boolean(index=True)
+    logged_segment_id = fields.Many2one(
+        "crm.logged.segment",
+        string="Logged Segment",
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    campaign_entry_id = fields.Many2one(
+        "crm.campaign.entry", string="Campaign Entry", index=True, ondelete="set null"
+    )
+    segment_line_id = fields.Many2one(
+        "crm.segment.line", string="Segment Line", index=True, ondelete="set null"
+    )
+    evaluation = fields.Selection(EVALUATIONS, tracking=True)
+    delivery_status = fields.Selection(
+        DELIVERY_STATUSES, default="none", required=True, tracking=True
+    )
+    delivery_error = fields.Text()
+    mail_id = fields.Many2one("mail.mail", string="E-mail", ondelete="set null")
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="Document", ondelete="set null"
+    )
+    canceled = fields.Boolean(tracking=True, index=True)
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", index=True)
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", default=lambda self: self.env.user
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+
+    @api.depends("partner_id", "template_id")
+    def _compute_name(self):
+        for interaction in self:
+            interaction.name = " - ".join(
+                part
+                for part in (
+                    interaction.template_id.code,
+                    interaction.partner_id.name,
+                )
+                if part
+            )
+
+    @api.onchange("template_id")
+    def _onchange_template_id(self):
+        template = self.template_id
+        if not template:
+            return
+        self.update(
+            {
+                "description": template.name,
+                "cost": template.unit_cost,
+                "duration": template.unit_duration,
+                "information_flow": template.information_flow,
+                "initiated_by": template.initiated_by,
+                "correspondence_type": template.correspondence_type,
+                "campaign_id": template.campaign_id.id or self.campaign_id.id,
+                "campaign_target": template.campaign_target,
+                "campaign_response": template.campaign_response,
+            }
+        )
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id(self):
+        self.company_partner_id = self.partner_id.commercial_partner_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("partner_id") and "company_partner_id" not in vals:
+                partner = self.env["res.partner"].browse(vals["partner_id"])
+                vals["company_partner_id"] = partner.commercial_partner_id.id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("canceled") is False and not self.env.context.get(
+            "crm_cancel_cascade"
+        ):
+            blocked = self.filtered(
+                lambda i: i.logged_segment_id.canceled or i.campaign_entry_id.canceled
+            )
+            if blocked:
+                raise UserError(
+                    _(
+                        "Interaction %(interaction)s cannot be restored while its "
+                        "logged segment or campaign entry is canceled.",
+                        interaction=blocked[:1].display_name,
+                    )
+                )
+        return super().write(vals)
+
+    def action_cancel(self):
+        """Cancel the interactions, or restore canceled ones."""
+        for canceled, interactions in (
+            (True, self.filtered(lambda i: not i.canceled)),
+            (False, self.filtered("canceled")),
+        ):
+            if interactions:
+                interactions.write({"canceled": canceled})
+        return True

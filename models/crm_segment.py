@@ -1,0 +1,510 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
+from .res_partner import CORRESPONDENCE_TYPES
+
+# Header fields whose change is passed on to the lines that use the template
+LINE_HEADER_FIELDS = (
+    "interaction_template_id",
+    "correspondence_type",
+    "ignore_partner_correspondence_type",
+    "lang",
+    "subject",
+)
+# Line columns that take their value from the header and the contact
+LINE_DEFAULT_COLUMNS = (
+    "interaction_template_id",
+    "correspondence_type",
+    "lang",
+    "subject",
+    "user_id",
+)
+
+
+class CrmSegment(models.Model):
+    _name = "crm.segment"
+    _description = "Segment"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _rec_names_search = ["name", "description"]
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Segment No.", copy=False, readonly=True, index=True, tracking=True
+    )
+    description = fields.Char(tracking=True)
+    state = fields.Selection(
+        [("draft", "Draft"), ("logged", "Logged")],
+        default="draft",
+        required=True,
+        copy=False,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        index=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        default=lambda self: self.env.user,
+        tracking=True,
+    )
+    date = fields.Date(default=fields.Date.context_today)
+
+    # Interaction
+    interaction_template_id = fields.Many2one(
+        "crm.interaction.template",
+        string="Interaction Template",
+        check_company=True,
+        tracking=True,
+    )
+    unit_cost = fields.Float(digits="Product Price")
+    unit_duration = fields.Float(help="Time spent on one interaction, in hours.")
+    information_flow = fields.Selection(INFORMATION_FLOWS)
+    initiated_by = fields.Selection(INITIATED_BY)
+    lang = fields.Selection(_lang_get, string="Language (Default)")
+    subject = fields.Char(string="Subject (Default)")
+    correspondence_type = fields.Selection(
+        CORRESPONDENCE_TYPES, string="Correspondence Type (Default)"
+    )
+    ignore_partner_correspondence_type = fields.Boolean(
+        string="Ignore Contact Correspondence Type"
+    )
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "crm_segment_attachment_rel",
+        "segment_id",
+        "attachment_id",
+        string="Attachments",
+        help="Word (.docx) documents are merged for each contact; other files "
+        "are sent as they are.",
+    )
+    send_word_as_attachment = fields.Boolean(
+        string="Send Word Docs as Attachments",
+        help="Attach the merged Word document to the e-mail instead of using "
+        "the template's e-mail body only.",
+    )
+    apply_header_to_lines = fields.Boolean(
+        string="Update Lines with Header Changes",
+        default=True,
+        help="When an interaction field of the segment changes, update the lines "
+        "that use the same interaction template.",
+    )
+
+    # Campaign
+    campaign_id = fields.Many2one(
+        "utm.campaign", string="Campaign", tracking=True, index=True
+    )
+    campaign_target = fields.Boolean(tracking=True)
+    campaign_response = fields.Boolean(tracking=True)
+
+    # Lines
+    line_ids = fields.One2many("crm.segment.line", "segment_id", string="Lines")
+    line_count = fields.Integer(string="No. of Lines", compute="_compute_line_count")
+    logged_segment_ids = fields.One2many(
+        "crm.logged.segment", "segment_id", string="Logged Segments"
+    )
+
+    _sql_constraints = [
+        (
+            "name_company_unique",
+            "UNIQUE(name, company_id)",
+            "A segment with this number already exists in this company.",
+        ),
+    ]
+
+    # -------------------------------------------------------------------------
+    # COMPUTE / ONCHANGE
+    # -------------------------------------------------------------------------
+    def _compute_line_count(self):
+        counts = dict(
+            self.env["crm.segment.line"]._read_group(
+                [("segment_id", "in", self.ids)], ["segment_id"], ["__count"]
+            )
+        )
+        for segment in self:
+            segment.line_count = counts.get(segment._origin, 0)
+
+    @api.depends("name", "description")
+    def _compute_display_name(self):
+        for segment in self:
+            segment.display_name = " ".join(
+                part for part in (segment.name, segment.description) if part
+            ) or _("New Segment")
+
+    @api.model
+    def _template_defaults(self, template):
+        """Values a segment takes from an interaction template."""
+        return {
+            "unit_cost": template.unit_cost,
+            "unit_duration": template.unit_duration,
+            "information_flow": template.information_flow,
+            "initiated_by": template.initiated_by,
+            "correspondence_type": template.correspondence_type,
+            "ignore_partner_correspondence_type": (
+                template.ignore_partner_correspondence_type
+            ),
+            "lang": template.lang,
+            "campaign_id": template.campaign_id.id,
+            "campaign_target": template.campaign_target,
+            "campaign_response": template.campaign_response,
+        }
+
+    @api.onchange("interaction_template_id")
+    def _onchange_interaction_template_id(self):
+        template = self.interaction_template_id
+        if not template:
+            return
+        values = self._template_defaults(template)
+        if not template.campaign_id:
+            # keep the segment's own campaign when the template has none
+            for key in ("campaign_id", "campaign_target", "campaign_response"):
+                values.pop(key)
+        self.update(values)
+        return self._onchange_header_warning()
+
+    @api.onchange(
+        "correspondence_type", "ignore_partner_correspondence_type", "lang", "subject"
+    )
+    def _onchange_header_fields(self):
+        return self._onchange_header_warning()
+
+    def _onchange_header_warning(self):
+        origin = self._origin
+        if not origin.id or not self.apply_header_to_lines:
+            return None
+        count = self.env["crm.segment.line"].search_count(
+            [
+                ("segment_id", "=", origin.id),
+                (
+                    "interaction_template_id",
+                    "in",
+                    [origin.interaction_template_id.id, False],
+                ),
+            ]
+        )
+        if not count:
+            return None
+        return {
+            "warning": {
+                "title": _("Update the lines?"),
+                "message": _(
+                    "%(count)s lines use the interaction template of this segment: "
+                    "they will take the new values when you save. Clear "
+                    "'Update Lines with Header Changes' to keep them as they are.",
+                    count=count,
+                ),
+                "type": "notification",
+            }
+        }
+
+    @api.onchange("campaign_id")
+    def _onchange_campaign_id(self):
+        if not self.campaign_id:
+            self.campaign_target = False
+            self.campaign_response = False
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+    @api.constrains("campaign_id", "campaign_target", "campaign_response")
+    def _check_campaign_flags(self):
+        for segment in self:
+            if (
+                segment.campaign_target or segment.campaign_response
+            ) and not segment.campaign_id:
+                raise ValidationError(
+                    _(
+                        "Segment %(segment)s: campaign target and campaign response "
+                        "can only be set together with a campaign.",
+                        segment=segment.display_name,
+                    )
+                )
+
+    # -------------------------------------------------------------------------
+    # ORM overrides
+    # -------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("name"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("crm.segment")
+            template_id = vals.get("interaction_template_id")
+            if template_id:
+                defaults = self._template_defaults(
+                    self.env["crm.interaction.template"].browse(template_id)
+                )
+                if not defaults["campaign_id"]:
+                    for key in ("campaign_id", "campaign_target", "campaign_response"):
+                        defaults.pop(key)
+                for key, value in defaults.items():
+                    vals.setdefault(key, value)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "campaign_id" in vals and not vals["campaign_id"]:
+            vals = dict(vals, campaign_target=False, campaign_response=False)
+        header_changed = any(field in vals for field in LINE_HEADER_FIELDS)
+        if "state" not in vals and any(s.state == "logged" for s in self):
+            locked = set(vals) & (
+                set(LINE_HEADER_FIELDS)
+                | {"campaign_id", "campaign_target", "campaign_response", "line_ids"}
+            )
+            if locked:
+                raise UserError(
+                    _(
+                        "Segment %(segment)s is logged: its interaction, campaign "
+                        "and lines can no longer be changed.",
+                        segment=self.filtered(
+                            lambda s: s.state == "logged"
+                        )[:1].display_name,
+                    )
+                )
+        old_templates = {s.id: s.interaction_template_id.id for s in self}
+        res = super().write(vals)
+        if header_changed:
+            for segment in self.filtered("apply_header_to_lines"):
+                segment._apply_header_to_lines(old_templates[segment.id])
+        return res
+
+    # -------------------------------------------------------------------------
+    # LINE DEFAULTS (set-based)
+    # -------------------------------------------------------------------------
+    def _line_default_sql(self):
+        """SQL expressions of the line columns taken from the header and contact.
+
+        They read the aliases ``s`` (crm_segment), ``p`` (res_partner) and
+        ``t`` (crm_interaction_template of the line, may be NULL).
+        """
+        return {
+            "interaction_template_id": SQL("t.id"),
+            "correspondence_type": SQL(
+                """CASE
+                    WHEN s.ignore_partner_correspondence_type
+                        THEN s.correspondence_type
+                    WHEN t.ignore_partner_correspondence_type
+                         OR p.correspondence_type IS NULL
+                        THEN COALESCE(t.correspondence_type, s.correspondence_type)
+                    ELSE p.correspondence_type
+                END"""
+            ),
+            "lang": SQL(
+                """CASE
+                    WHEN EXISTS (
+                        SELECT 1 FROM crm_interaction_template_lang tl
+                         WHERE tl.template_id = t.id AND tl.lang = p.lang
+                    ) THEN p.lang
+                    ELSE COALESCE(s.lang, p.lang)
+                END"""
+            ),
+            "subject": SQL("s.subject"),
+            "user_id": SQL("COALESCE(s.user_id, p.user_id)"),
+        }
+
+    def _insert_lines(self, partner_query):
+        """Insert one line per contact of ``partner_query`` not yet in the segment.
+
+        :param partner_query: an ``SQL`` selecting one column of partner ids
+        :return: the ids of the contacts inserted
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        defaults = self._line_default_sql()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_segment_line (
+                    segment_id, partner_id, company_partner_id,
+                    interaction_template_id, correspondence_type, lang, subject,
+                    user_id, create_uid, create_date, write_uid, write_date
+                )
+                SELECT s.id, p.id, p.commercial_partner_id,
+                       %(template)s, %(ctype)s, %(lang)s, %(subject)s, %(user)s,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM crm_segment s
+                  JOIN res_partner p ON p.id IN (%(partners)s)
+                  LEFT JOIN crm_interaction_template t
+                         ON t.id = s.interaction_template_id
+                 WHERE s.id = %(segment)s
+                ON CONFLICT (segment_id, partner_id) DO NOTHING
+                RETURNING partner_id
+                """,
+                template=defaults["interaction_template_id"],
+                ctype=defaults["correspondence_type"],
+                lang=defaults["lang"],
+                subject=defaults["subject"],
+                user=defaults["user_id"],
+                uid=self.env.uid,
+                partners=partner_query,
+                segment=self.id,
+            )
+        )
+        self.env["crm.segment.line"].invalidate_model()
+        self.invalidate_recordset(["line_ids", "line_count"])
+        return [row[0] for row in rows]
+
+    def _refresh_line_defaults(self, line_ids=None, columns=LINE_DEFAULT_COLUMNS):
+        """Recompute the header-driven columns of lines in one statement."""
+        self.ensure_one()
+        if line_ids is not None and not line_ids:
+            return
+        self.env.flush_all()
+        defaults = self._line_default_sql()
+        assignments = SQL(", ").join(
+            SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col))
+            for col in columns
+        )
+        selects = SQL(", ").join(
+            SQL("%s AS %s", defaults[col], SQL.identifier(col)) for col in columns
+        )
+        line_filter = (
+            SQL("AND l.id IN %s", tuple(line_ids)) if line_ids else SQL("")
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                WITH v AS (
+                    SELECT l.id, %(selects)s
+                      FROM crm_segment_line l
+                      JOIN crm_segment s ON s.id = l.segment_id
+                      JOIN res_partner p ON p.id = l.partner_id
+                      LEFT JOIN crm_interaction_template t
+                             ON t.id = COALESCE(
+                                l.interaction_template_id, s.interaction_template_id)
+                     WHERE l.segment_id = %(segment)s %(line_filter)s
+                )
+                UPDATE crm_segment_line l
+                   SET %(assignments)s,
+                       write_uid = %(uid)s,
+                       write_date = NOW() AT TIME ZONE 'UTC'
+                  FROM v
+                 WHERE v.id = l.id
+                """,
+                selects=selects,
+                assignments=assignments,
+                segment=self.id,
+                line_filter=line_filter,
+                uid=self.env.uid,
+            )
+        )
+        self.env["crm.segment.line"].invalidate_model()
+
+    def _apply_header_to_lines(self, old_template_id):
+        """Pass header changes on to the lines using the (old) header template."""
+        self.ensure_one()
+        self.env.flush_all()
+        template_filter = (
+            SQL(
+                "(interaction_template_id = %s OR interaction_template_id IS NULL)",
+                old_template_id,
+            )
+            if old_template_id
+            else SQL("interaction_template_id IS NULL")
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                UPDATE crm_segment_line
+                   SET interaction_template_id = %s
+                 WHERE segment_id = %s AND %s
+                RETURNING id
+                """,
+                self.interaction_template_id.id or None,
+                self.id,
+                template_filter,
+            )
+        )
+        self._refresh_line_defaults(
+            [row[0] for row in rows],
+            columns=("correspondence_type", "lang", "subject"),
+        )
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+    def _check_draft(self):
+        for segment in self:
+            if segment.state != "draft":
+                raise UserError(
+                    _(
+                        "Segment %(segment)s is logged already: it can no longer "
+                        "be changed.",
+                        segment=segment.display_name,
+                    )
+                )
+
+    def _open_wizard(self, model, name, context=None):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": dict(context or {}, default_segment_id=self.id),
+        }
+
+    def action_add_contacts(self):
+        self._check_draft()
+        return self._open_wizard(
+            "crm.segment.filter", _("Add Contacts"), {"default_mode": "add"}
+        )
+
+    def action_reduce_contacts(self):
+        self._check_draft()
+        return self._open_wizard(
+            "crm.segment.filter", _("Reduce Contacts"), {"default_mode": "reduce"}
+        )
+
+    def action_refine_contacts(self):
+        self._check_draft()
+        return self._open_wizard(
+            "crm.segment.filter", _("Refine Contacts"), {"default_mode": "refine"}
+        )
+
+    def action_save_criteria(self):
+        return self._open_wizard("crm.segment.criteria.save", _("Save Criteria"))
+
+    def action_reuse_criteria(self):
+        self._check_draft()
+        return self._open_wizard(
+            "crm.segment.reuse", _("Reuse Criteria"), {"default_reuse_type": "criteria"}
+        )
+
+    def action_reuse_logged_segment(self):
+        self._check_draft()
+        return self._open_wizard(
+            "crm.segment.reuse",
+            _("Reuse Logged Segment"),
+            {"default_reuse_type": "logged_segment"},
+        )
+
+    def action_log(self):
+        self._check_draft()
+        return self._open_wizard("crm.segment.log", _("Log Segment"))
+
+    def action_view_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_campaign_segment.crm_segment_line_action"
+        )
+        action["domain"] = [("segment_id", "=", self.id)]
+        action["context"] = {"default_segment_id": self.id}
+        return action
+
+    def action_view_logged_segments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_campaign_segment.crm_logged_segment_action"
+        )
+        action["domain"] = [("segment_id", "=", self.id)]
+        return action
