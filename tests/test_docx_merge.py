@@ -1,0 +1,455 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import io
+import zipfile
+
+from docx import Document
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+
+from odoo.tests.common import BaseCase, tagged
+from odoo.tools.misc import file_open
+
+from odoo.addons.crm_campaign_segment.tools import docx_merge
+
+
+def _save(document):
+    stream = io.BytesIO()
+    document.save(stream)
+    return stream.getvalue()
+
+
+def _open(data):
+    return Document(io.BytesIO(data))
+
+
+def _add_runs(paragraph, *pieces):
+    """Add runs to a paragraph: each piece is a text or (text, bold)."""
+    runs = []
+    for piece in pieces:
+        text, bold = piece if isinstance(piece, tuple) else (piece, None)
+        run = paragraph.add_run(text)
+        if bold is not None:
+            run.bold = bold
+        runs.append(run)
+    return runs
+
+
+def _add_simple_field(paragraph, name, italic=True):
+    italic_xml = "<w:rPr><w:i/></w:rPr>" if italic else ""
+    w = nsdecls("w")
+    paragraph._p.append(
+        parse_xml(
+            f'<w:fldSimple {w} w:instr=" MERGEFIELD {name} \\* MERGEFORMAT ">'
+            f"<w:r>{italic_xml}<w:t>\u00ab{name}\u00bb</w:t></w:r></w:fldSimple>"
+        )
+    )
+
+
+def _add_complex_field(paragraph, instr_pieces, result, bold_result=True):
+    """Complex field as Word writes it, the instruction split in pieces."""
+    w = nsdecls("w")
+    xml = [f'<w:r {w}><w:fldChar w:fldCharType="begin"/></w:r>']
+    for piece in instr_pieces:
+        xml.append(
+            f'<w:r {w}><w:instrText xml:space="preserve">{piece}</w:instrText></w:r>'
+        )
+    xml.append(f'<w:r {w}><w:fldChar w:fldCharType="separate"/></w:r>')
+    rpr = (
+        "<w:rPr><w:b/><w:noProof/></w:rPr>"
+        if bold_result
+        else "<w:rPr><w:noProof/></w:rPr>"
+    )
+    xml.append(f"<w:r {w}>{rpr}<w:t>{result}</w:t></w:r>")
+    xml.append(f'<w:r {w}><w:fldChar w:fldCharType="end"/></w:r>')
+    for run_xml in xml:
+        paragraph._p.append(parse_xml(run_xml))
+
+
+def _part_xml(data, name="word/document.xml"):
+    with zipfile.ZipFile(io.BytesIO(data)) as zip_file:
+        return zip_file.read(name).decode("utf-8")
+
+
+def _run_with_text(paragraph, text):
+    for run in paragraph.runs:
+        if text in run.text:
+            return run
+    raise AssertionError(f"no run with {text!r} in {paragraph.text!r}")
+
+
+@tagged("post_install", "-at_install")
+class TestWordMerge(BaseCase):
+    """Tests of the Word (.docx) merge engine (no database needed)."""
+
+    # -- inline {{ expressions }} -------------------------------------------
+
+    def test_placeholder_split_over_runs_keeps_first_run_format(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_runs(paragraph, "Dear ", ("{{ obj", True), ("ect.name }}", False), "!")
+        data = _save(document)
+
+        result = _open(docx_merge.merge_docx(data, {"object.name": "Ann Smith"}, {}))
+
+        paragraph = result.paragraphs[0]
+        self.assertEqual(paragraph.text, "Dear Ann Smith!")
+        self.assertTrue(_run_with_text(paragraph, "Ann Smith").bold)
+        self.assertNotIn("{{", _part_xml(docx_merge.merge_docx(data, {}, {})))
+
+    def test_placeholder_braces_in_separate_runs(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_runs(
+            paragraph, "City: ", "{", "{ partner", ".city }", "}", " (", "{{a}}", ")"
+        )
+        data = _save(document)
+
+        result = _open(
+            docx_merge.merge_docx(data, {"partner.city": "Oslo", "a": "NO"}, {})
+        )
+        self.assertEqual(result.paragraphs[0].text, "City: Oslo (NO)")
+
+    def test_placeholder_across_markup_and_hyperlink(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        w = nsdecls("w")
+        for xml in (
+            '<w:r %s><w:t xml:space="preserve">Hi {{ ob</w:t></w:r>',
+            '<w:proofErr %s w:type="spellStart"/>',
+            '<w:bookmarkStart %s w:id="0" w:name="x"/>',
+            (
+                "<w:hyperlink %s>"
+                "<w:r><w:rPr><w:i/></w:rPr><w:t>ject.na</w:t></w:r></w:hyperlink>"
+            ),
+            '<w:ins %s w:id="1" w:author="a"><w:r><w:t>me }}</w:t></w:r></w:ins>',
+            (
+                '<w:del %s w:id="2" w:author="a">'
+                "<w:r><w:delText>{{ gone }}</w:delText></w:r></w:del>"
+            ),
+            "<w:r %s><w:t>{{ a</w:t><w:tab/><w:t>b }}</w:t></w:r>",
+        ):
+            paragraph._p.append(parse_xml(xml % w))
+        data = _save(document)
+        self.assertEqual(
+            docx_merge.find_placeholders(data)["expressions"], ["object.name"]
+        )
+        xml = _part_xml(docx_merge.merge_docx(data, {"object.name": "Ann"}, {}))
+        self.assertIn("Hi Ann", xml)
+        self.assertNotIn("ject.na", xml)
+        self.assertNotIn("me }}", xml)
+        self.assertIn("{{ gone }}", xml)
+        self.assertIn("{{ a", xml)
+        self.assertIn("w:hyperlink", xml)
+
+    def test_several_placeholders_and_missing_value(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_runs(paragraph, "{{ a }}-{{ b }}-{{ a }}", " and {{ missing }}.")
+        result = _open(docx_merge.merge_docx(_save(document), {"a": "1", "b": "2"}, {}))
+        self.assertEqual(result.paragraphs[0].text, "1-2-1 and .")
+
+    def test_newline_and_tab_in_value(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_runs(paragraph, ("To: {{ object.address }} end", True))
+        data = docx_merge.merge_docx(
+            _save(document), {"object.address": "Main Street 1\n0150 Oslo\tNorway"}, {}
+        )
+        paragraph = _open(data).paragraphs[0]
+        self.assertEqual(paragraph.text, "To: Main Street 1\n0150 Oslo\tNorway end")
+        run_xml = paragraph.runs[0]._r
+        self.assertEqual(len(run_xml.findall(qn("w:br"))), 1)
+        self.assertEqual(len(run_xml.findall(qn("w:tab"))), 1)
+        self.assertTrue(paragraph.runs[0].bold)
+        self.assertNotIn("\n0150", _part_xml(data))
+
+    def test_values_are_not_merged_again(self):
+        document = Document()
+        document.add_paragraph("{{ a }}")
+        result = _open(
+            docx_merge.merge_docx(_save(document), {"a": "{{ b }} & <x>"}, {"b": "no"})
+        )
+        self.assertEqual(result.paragraphs[0].text, "{{ b }} & <x>")
+
+    def test_smart_quotes_are_normalized(self):
+        document = Document()
+        document.add_paragraph("Mail: {{ object.email or \u2018\u2019 }}")
+        document.add_paragraph("E-post: {{ object.email or \u00ab\u00bb }}")
+        data = _save(document)
+        self.assertEqual(
+            docx_merge.find_placeholders(data)["expressions"],
+            ["object.email or ''", 'object.email or ""'],
+        )
+        result = _open(
+            docx_merge.merge_docx(
+                data, {"object.email or ''": "a@b.c", 'object.email or ""': "d@e.f"}, {}
+            )
+        )
+        self.assertEqual(result.paragraphs[0].text, "Mail: a@b.c")
+        self.assertEqual(result.paragraphs[1].text, "E-post: d@e.f")
+
+    # -- MERGEFIELDs ---------------------------------------------------------
+
+    def test_simple_field(self):
+        document = Document()
+        paragraph = document.add_paragraph("Name: ")
+        _add_simple_field(paragraph, "ContactName")
+        paragraph.add_run(".")
+        data = docx_merge.merge_docx(_save(document), {}, {"contactname": "Ann"})
+
+        paragraph = _open(data).paragraphs[0]
+        self.assertEqual(paragraph.text, "Name: Ann.")
+        self.assertTrue(_run_with_text(paragraph, "Ann").italic)
+        self.assertNotIn("fldSimple", _part_xml(data))
+        self.assertNotIn("MERGEFIELD", _part_xml(data))
+
+    def test_complex_field_with_split_instruction(self):
+        document = Document()
+        paragraph = document.add_paragraph("Dear ")
+        _add_complex_field(
+            paragraph,
+            [" MERGE", "FIELD Contact", "Name \\* MERGEFORMAT "],
+            "\u00abContactName\u00bb",
+        )
+        paragraph.add_run(",")
+        data = docx_merge.merge_docx(_save(document), {}, {"ContactName": "Ann"})
+
+        paragraph = _open(data).paragraphs[0]
+        self.assertEqual(paragraph.text, "Dear Ann,")
+        self.assertTrue(_run_with_text(paragraph, "Ann").bold)
+        xml = _part_xml(data)
+        for text in ("fldChar", "instrText", "MERGEFIELD", "\u00ab"):
+            self.assertNotIn(text, xml)
+
+    def test_complex_field_missing_value_and_switches(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_complex_field(
+            paragraph, [' MERGEFIELD City \\* Upper \\b "in " '], "\u00abCity\u00bb"
+        )
+        paragraph.add_run("|")
+        _add_complex_field(paragraph, [" MERGEFIELD Unknown "], "\u00abUnknown\u00bb")
+        data = docx_merge.merge_docx(_save(document), {}, {"CITY": "Oslo"})
+        self.assertEqual(_open(data).paragraphs[0].text, "in OSLO|")
+
+    def test_other_fields_are_kept(self):
+        document = Document()
+        paragraph = document.add_paragraph("Page ")
+        _add_complex_field(paragraph, [" PAGE "], "1", bold_result=False)
+        data = docx_merge.merge_docx(_save(document), {}, {"PAGE": "x"})
+        xml = _part_xml(data)
+        self.assertIn("PAGE", xml)
+        self.assertEqual(xml.count("<w:fldChar "), 3)
+
+    def test_field_value_with_newline(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_simple_field(paragraph, "Address")
+        data = docx_merge.merge_docx(
+            _save(document), {}, {"Address": "Street 1\r\nOslo"}
+        )
+        paragraph = _open(data).paragraphs[0]
+        self.assertEqual(paragraph.text, "Street 1\nOslo")
+        self.assertEqual(len(paragraph._p.findall(".//" + qn("w:br"))), 1)
+
+    # -- document structure ----------------------------------------------------
+
+    def test_tables_headers_footers_and_text_boxes(self):
+        document = Document()
+        section = document.sections[0]
+        section.different_first_page_header_footer = True
+        document.settings.odd_and_even_pages_header_footer = True
+        section.header.paragraphs[0].text = "Header {{ h }}"
+        section.first_page_header.paragraphs[0].text = "First {{ h }}"
+        section.even_page_header.paragraphs[0].text = "Even {{ h }}"
+        _add_simple_field(section.footer.paragraphs[0], "Phone")
+        section.first_page_footer.paragraphs[0].text = "First footer {{ f }}"
+
+        table = document.add_table(rows=1, cols=2)
+        table.cell(0, 0).text = "Cell {{ c }}"
+        _add_complex_field(
+            table.cell(0, 1).paragraphs[0],
+            [" MERGEFIELD Subject "],
+            "\u00abSubject\u00bb",
+        )
+        nested = table.cell(0, 1).add_table(rows=1, cols=1)
+        nested.cell(0, 0).text = "Nested {{ n }}"
+
+        paragraph = document.add_paragraph("Box: ")
+        paragraph._p.append(
+            parse_xml(
+                "<w:r %s><w:pict><v:shape><v:textbox><w:txbxContent>"
+                "<w:p><w:r><w:t>In box {{ n }}</w:t></w:r></w:p>"
+                "</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+                % (nsdecls("w") + ' xmlns:v="urn:schemas-microsoft-com:vml"')
+            )
+        )
+        # A second section with its own header.
+        document.add_section()
+        second = document.sections[1]
+        second.header.is_linked_to_previous = False
+        second.header.paragraphs[0].text = "Second {{ h }}"
+        data = _save(document)
+
+        found = docx_merge.find_placeholders(data)
+        self.assertEqual(set(found["expressions"]), {"h", "f", "c", "n"})
+        self.assertEqual(found["expressions"][:2], ["c", "n"])
+        self.assertEqual(sorted(found["fields"]), ["Phone", "Subject"])
+
+        merged = docx_merge.merge_docx(
+            data,
+            {"h": "H", "f": "F", "c": "C", "n": "N"},
+            {"phone": "123", "SUBJECT": "Chairs"},
+        )
+        result = _open(merged)
+        first, second = result.sections
+        self.assertEqual(first.header.paragraphs[0].text, "Header H")
+        self.assertEqual(first.first_page_header.paragraphs[0].text, "First H")
+        self.assertEqual(first.even_page_header.paragraphs[0].text, "Even H")
+        self.assertEqual(first.footer.paragraphs[0].text, "123")
+        self.assertEqual(first.first_page_footer.paragraphs[0].text, "First footer F")
+        self.assertEqual(second.header.paragraphs[0].text, "Second H")
+        table = result.tables[0]
+        self.assertEqual(table.cell(0, 0).text, "Cell C")
+        self.assertEqual(table.cell(0, 1).paragraphs[0].text, "Chairs")
+        self.assertEqual(table.cell(0, 1).tables[0].cell(0, 0).text, "Nested N")
+        self.assertIn("In box N", _part_xml(merged))
+        with zipfile.ZipFile(io.BytesIO(merged)) as zip_file:
+            for name in zip_file.namelist():
+                if name.endswith(".xml"):
+                    xml = zip_file.read(name).decode("utf-8")
+                    self.assertNotIn("{{", xml, name)
+                    self.assertNotIn("MERGEFIELD", xml, name)
+
+    def test_other_parts_are_preserved(self):
+        document = Document()
+        document.add_paragraph("{{ a }}")
+        document.core_properties.title = "Kept title"
+        data = _save(document)
+        merged = docx_merge.merge_docx(data, {"a": "b"}, {})
+        with (
+            zipfile.ZipFile(io.BytesIO(data)) as source,
+            zipfile.ZipFile(io.BytesIO(merged)) as target,
+        ):
+            self.assertEqual(source.namelist(), target.namelist())
+            for name in source.namelist():
+                if name != "word/document.xml":
+                    self.assertEqual(source.read(name), target.read(name), name)
+        self.assertEqual(_open(merged).core_properties.title, "Kept title")
+
+    def test_template_is_reusable(self):
+        document = Document()
+        document.add_paragraph("{{ a }}")
+        template = docx_merge.DocxTemplate(_save(document))
+        first = _open(template.merge({"a": "one"}, {}))
+        second = _open(template.merge({"a": "two"}, {}))
+        self.assertEqual(first.paragraphs[0].text, "one")
+        self.assertEqual(second.paragraphs[0].text, "two")
+
+    # -- placeholders discovery and validation ---------------------------------
+
+    def test_find_placeholders(self):
+        document = Document()
+        paragraph = document.add_paragraph()
+        _add_runs(paragraph, "{{ object.name }} ", ("{{ seg", True), "ment.name }}")
+        _add_simple_field(paragraph, "ContactName")
+        paragraph = document.add_paragraph("{{object.name}}")
+        _add_complex_field(
+            paragraph, [" MERGEFIELD  ", '"Post Code"', " \\* MERGEFORMAT "], "x"
+        )
+        _add_complex_field(paragraph, [" MERGEFIELD contactname "], "x")
+        _add_complex_field(paragraph, [" DATE "], "x")
+        document.sections[0].header.paragraphs[0].text = "{{ user.name }}"
+
+        found = docx_merge.find_placeholders(_save(document))
+        self.assertEqual(
+            found["expressions"], ["object.name", "segment.name", "user.name"]
+        )
+        self.assertEqual(found["fields"], ["ContactName", "Post Code"])
+
+    def test_invalid_input(self):
+        for data in (
+            b"",
+            b"not a word file",
+            None,
+            self._zip({"a.txt": b"x"}),
+            self._zip({"word/document.xml": b"<broken"}),
+        ):
+            with self.subTest(data=data):
+                self.assertFalse(docx_merge.is_docx(data))
+                with self.assertRaises(docx_merge.DocxMergeError):
+                    docx_merge.merge_docx(data, {}, {})
+                with self.assertRaises(docx_merge.DocxMergeError):
+                    docx_merge.find_placeholders(data)
+        self.assertTrue(docx_merge.is_docx(_save(Document())))
+
+    @staticmethod
+    def _zip(files):
+        stream = io.BytesIO()
+        with zipfile.ZipFile(stream, "w") as zip_file:
+            for name, content in files.items():
+                zip_file.writestr(name, content)
+        return stream.getvalue()
+
+    # -- demo templates ----------------------------------------------------------
+
+    def test_demo_templates(self):
+        for lang in ("en", "nb"):
+            with self.subTest(lang=lang):
+                with file_open(
+                    f"crm_campaign_segment/demo/bus_letter_{lang}.docx", "rb"
+                ) as f:
+                    data = f.read()
+                self.assertTrue(docx_merge.is_docx(data))
+                found = docx_merge.find_placeholders(data)
+                self.assertEqual(
+                    found["expressions"],
+                    ["object.name", "segment.campaign_id.title", "object.email or ''"],
+                )
+                self.assertEqual(
+                    set(found["fields"]),
+                    {
+                        "DocumentDate",
+                        "ContactName",
+                        "CompanyName",
+                        "Address",
+                        "PostCode",
+                        "City",
+                        "Country",
+                        "Salutation",
+                        "Subject",
+                        "SegmentNo",
+                        "CampaignNo",
+                        "SalespersonName",
+                    },
+                )
+                fields = {name: f"<{name}>" for name in found["fields"]}
+                fields["Address"] = "Main Street 1\nBuilding B"
+                expressions = {expr: f"[{expr}]" for expr in found["expressions"]}
+                merged = docx_merge.merge_docx(data, expressions, fields)
+
+                with zipfile.ZipFile(io.BytesIO(merged)) as zip_file:
+                    for name in zip_file.namelist():
+                        if name.endswith(".xml"):
+                            xml = zip_file.read(name).decode("utf-8")
+                            for text in ("{{", "MERGEFIELD", "\u00ab"):
+                                self.assertNotIn(text, xml, name)
+                result = _open(merged)
+                body = "\n".join(p.text for p in result.paragraphs)
+                self.assertIn("<ContactName>", body)
+                self.assertIn("Main Street 1\nBuilding B", body)
+                self.assertIn("[object.name]", body)
+                self.assertIn("[segment.campaign_id.title]", body)
+                self.assertTrue(
+                    _run_with_text(
+                        next(p for p in result.paragraphs if "[object.name]" in p.text),
+                        "[object.name]",
+                    ).bold
+                )
+                self.assertEqual(result.tables[0].cell(1, 1).text, "<SegmentNo>")
+                self.assertIn(
+                    "<DocumentDate>", result.sections[0].header.paragraphs[0].text
+                )
+                self.assertIn(
+                    "[object.email or '']", result.sections[0].footer.paragraphs[0].text
+                )
