@@ -18,6 +18,7 @@
         "data/ir_sequence_data.xml",
         "data/utm_stage_data.xml",
         "data/ir_cron_data.xml",
+        "data/crm_segment_log_cron.xml",
         "data/ir_config_parameter_data.xml",
         "data/base_automation_data.xml",
         "report/crm_segment_letter_report.xml",

@@ -7,6 +7,9 @@ from . import crm_segment
 from . import crm_segment_line
 from . import crm_segment_step
 from . import crm_segment_criteria
+from . import crm_segment_builder
 from . import crm_logged_segment
 from . import crm_campaign_entry
 from . import crm_interaction
+from . import crm_segment_logging
+from . import mail_mail

@@ -68,7 +68,7 @@ class CrmCampaignEntry(models.Model):
                     )
                 )
             entry.write({"canceled": canceled})
-            entry.interaction_ids.with_context(crm_cancel_cascade=True).write(
-                {"canceled": canceled}
-            )
+            entry.interaction_ids.with_context(
+                crm_cancel_cascade=True, tracking_disable=True
+            ).write({"canceled": canceled})
         return True

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
 from .crm_segment_line import EVALUATIONS
@@ -79,6 +80,25 @@ class CrmInteraction(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
+    body_html = fields.Html(
+        string="Letter Body",
+        sanitize=False,
+        readonly=True,
+        help="The letter as it was merged for the contact when the segment was "
+        "logged; the printed letter shows it.",
+    )
+
+    def init(self):
+        super().init()
+        # Exactly once: a segment line is logged at most once per logged segment,
+        # whatever crashes or concurrent jobs happen.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS crm_interaction_logged_line_uniq
+                ON crm_interaction (logged_segment_id, segment_line_id)
+             WHERE segment_line_id IS NOT NULL
+            """
+        )
 
     @api.depends("partner_id", "template_id")
     def _compute_name(self):
@@ -148,4 +168,77 @@ class CrmInteraction(models.Model):
         ):
             if interactions:
                 interactions.write({"canceled": canceled})
+        return True
+
+    # -------------------------------------------------------------------------
+    # DELIVERY
+    # -------------------------------------------------------------------------
+    def _set_delivery_status(self, status, error=False):
+        """Set the delivery status of many interactions in one statement.
+
+        Done in SQL so that the mail queue, which updates thousands of
+        interactions, neither loops nor posts a tracking message per record.
+        """
+        if not self.ids:
+            return
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE crm_interaction
+                   SET delivery_status = %s, delivery_error = %s,
+                       write_date = NOW() AT TIME ZONE 'UTC'
+                 WHERE id IN %s
+                """,
+                status,
+                error or None,
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["delivery_status", "delivery_error"])
+
+    def _message_receive_bounce(self, email, partner):
+        """A bounce of the e-mail of an interaction marks its delivery as failed."""
+        res = super()._message_receive_bounce(email, partner)
+        self.filtered(lambda i: i.correspondence_type == "email")._set_delivery_status(
+            "error",
+            _("The e-mail to %(email)s bounced.", email=email),
+        )
+        return res
+
+    def action_resend(self):
+        """Send the failed e-mails of these interactions again.
+
+        A mail that still exists is put back in the queue; an interaction
+        whose mail is gone (address blacklisted then, mail deleted) is
+        delivered anew through its segment's ``_deliver_email``.
+        """
+        failed = self.filtered(
+            lambda i: (
+                i.delivery_status == "error"
+                and i.correspondence_type == "email"
+                and not i.canceled
+            )
+        )
+        if not failed:
+            raise UserError(
+                _("Only e-mails that failed and are not canceled can be resent.")
+            )
+        with_mail = failed.filtered(lambda i: i.sudo().mail_id)
+        with_mail.sudo().mail_id.mark_outgoing()
+        with_mail._set_delivery_status("in_progress")
+        for segment, interactions in (
+            (failed - with_mail)
+            .grouped(lambda i: i.logged_segment_id.segment_id)
+            .items()
+        ):
+            if not segment:
+                raise UserError(
+                    _(
+                        "Interaction %(interaction)s cannot be resent: its segment "
+                        "was deleted.",
+                        interaction=interactions[:1].display_name,
+                    )
+                )
+            segment._deliver_email(interactions)
         return True

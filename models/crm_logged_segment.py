@@ -31,6 +31,28 @@ class CrmLoggedSegment(models.Model):
     interaction_count = fields.Integer(compute="_compute_counts")
     campaign_entry_count = fields.Integer(compute="_compute_counts")
     canceled = fields.Boolean(readonly=True, tracking=True)
+    send = fields.Boolean(
+        string="Sent", readonly=True, help="E-mails and letters were produced."
+    )
+    create_follow_up = fields.Boolean(string="Follow-up Requested", readonly=True)
+    follow_up_segment_id = fields.Many2one(
+        "crm.segment", string="Follow-up Segment", readonly=True, ondelete="set null"
+    )
+    job_state = fields.Selection(
+        [("queued", "Logging in Progress"), ("done", "Done")],
+        string="Logging Status",
+        default="done",
+        required=True,
+        readonly=True,
+        copy=False,
+        help="Large segments are logged in the background, batch by batch.",
+    )
+    line_total = fields.Integer(
+        string="Lines to Log", readonly=True, help="Segment lines when it was logged."
+    )
+    log_progress = fields.Float(
+        string="Logging Progress (%)", compute="_compute_counts"
+    )
 
     _sql_constraints = [
         (
@@ -58,6 +80,11 @@ class CrmLoggedSegment(models.Model):
         for logged in self:
             logged.interaction_count = interactions.get(logged._origin, 0)
             logged.campaign_entry_count = entries.get(logged._origin, 0)
+            logged.log_progress = (
+                min(100.0, 100.0 * logged.interaction_count / logged.line_total)
+                if logged.line_total
+                else 100.0
+            )
 
     @api.depends("name", "description")
     def _compute_display_name(self):
@@ -86,23 +113,50 @@ class CrmLoggedSegment(models.Model):
         if not self.env.user.has_group(
             "crm_campaign_segment.crm_campaign_segment_group_manager"
         ):
-            raise AccessError(
-                _("Only campaign managers can cancel logged segments.")
-            )
+            raise AccessError(_("Only campaign managers can cancel logged segments."))
 
     def action_cancel(self):
         """Cancel the logged segments (or restore them), cascading."""
         self._check_manager()
         for logged in self:
+            if logged.job_state == "queued":
+                raise UserError(
+                    _(
+                        "Logged segment %(logged)s is still being logged: cancel it "
+                        "when logging is done.",
+                        logged=logged.display_name,
+                    )
+                )
             canceled = not logged.canceled
             logged.write({"canceled": canceled})
-            logged.campaign_entry_ids.with_context(crm_cancel_cascade=True).write(
+            # one UPDATE per model, without a tracking message per record
+            cascade = {"crm_cancel_cascade": True, "tracking_disable": True}
+            logged.campaign_entry_ids.with_context(**cascade).write(
                 {"canceled": canceled}
             )
-            logged.interaction_ids.with_context(crm_cancel_cascade=True).write(
-                {"canceled": canceled}
-            )
+            logged.interaction_ids.with_context(**cascade).write({"canceled": canceled})
         return True
+
+    def _get_letters(self):
+        """The letters to print: the interactions given in the context
+        (``crm_letter_interaction_ids``, one batch), else all hard-copy
+        interactions of the logged segment that are not canceled."""
+        self.ensure_one()
+        ids = self.env.context.get("crm_letter_interaction_ids")
+        if ids:
+            return self.env["crm.interaction"].browse(ids)
+        return self.interaction_ids.filtered(
+            lambda i: i.correspondence_type == "hard_copy" and not i.canceled
+        ).sorted("id")
+
+    def action_view_follow_up_segment(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.segment",
+            "res_id": self.follow_up_segment_id.id,
+            "view_mode": "form",
+        }
 
     def action_view_interactions(self):
         self.ensure_one()

@@ -2,3 +2,9 @@ from . import test_docx_merge
 from . import test_campaign
 from . import test_segment_header
 from . import test_security
+from . import test_demo_story
+from . import test_segment_builder
+from . import test_segment_log
+from . import test_segment_log_background
+from . import test_segment_history_property
+from . import test_segment_queries

@@ -9,3 +9,14 @@ class CrmSegmentCriteriaSave(models.TransientModel):
     segment_id = fields.Many2one("crm.segment", required=True, ondelete="cascade")
     code = fields.Char(required=True)
     name = fields.Char(string="Description", required=True)
+
+    def action_save(self):
+        self.ensure_one()
+        criteria = self.segment_id._save_criteria(self.code, self.name)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.segment.criteria",
+            "res_id": criteria.id,
+            "view_mode": "form",
+            "target": "current",
+        }

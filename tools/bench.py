@@ -1,0 +1,251 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Benchmark of the segment builder on many contacts.
+
+Creates contacts set-based (``INSERT ... SELECT generate_series``): companies
+of ten contacts each, with business relations on companies and job
+responsibilities on persons, then times the steps of a segment and counts
+their SQL statements::
+
+    python3 tools/bench.py --config odoo.conf --database DB [--contacts N]
+
+Everything runs in one transaction, rolled back at the end unless ``--keep``.
+The helpers are also used by the tests (tests/test_segment_queries.py).
+"""
+
+import argparse
+import sys
+import time
+
+BENCH_REF = "crm-segment-bench"
+COMPANY_SIZE = 10  # a company contact and nine persons
+
+
+def create_contacts(env, count, tag=BENCH_REF):
+    """Create ``count`` contacts set-based and classify them.
+
+    One contact in ten is a company; every other company is a customer, one
+    person in three has job responsibility Purchase, one in fifty is excluded
+    from segments. Returns ``(job responsibility, business relation)``.
+    """
+    from odoo.tools import SQL
+
+    job = env["crm.job.responsibility"].search([("code", "=", "BENCH-PURCH")])
+    job = job or env["crm.job.responsibility"].create(
+        {"code": "BENCH-PURCH", "name": "Purchase (benchmark)"}
+    )
+    relation = env["crm.business.relation"].search([("code", "=", "BENCH-CUST")])
+    relation = relation or env["crm.business.relation"].create(
+        {"code": "BENCH-CUST", "name": "Customer (benchmark)"}
+    )
+    env.flush_all()
+    companies = max(count // COMPANY_SIZE, 1)
+    columns = SQL(
+        "name, complete_name, email, city, is_company, parent_id, "
+        "exclude_from_segment, active, type, lang, create_uid, create_date, "
+        "write_uid, write_date, ref"
+    )
+    cr = env.cr
+    # a batch tag in `ref` marks the rows of this call
+    batch = f"{tag}:{time.time_ns()}"
+    common = SQL(
+        "TRUE, 'contact', 'en_US', %(uid)s, NOW() AT TIME ZONE 'UTC', "
+        "%(uid)s, NOW() AT TIME ZONE 'UTC', %(batch)s",
+        uid=env.uid,
+        batch=batch,
+    )
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO res_partner (%(columns)s)
+            SELECT 'Bench Company ' || g, 'Bench Company ' || g,
+                   'info' || g || '@company.example.com', 'Bench City', TRUE,
+                   NULL, FALSE, %(common)s
+              FROM generate_series(1, %(companies)s) g
+            """,
+            columns=columns,
+            common=common,
+            companies=companies,
+        )
+    )
+    cr.execute(
+        SQL(
+            "UPDATE res_partner SET commercial_partner_id = id WHERE ref = %s",
+            batch,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO res_partner (%(columns)s, commercial_partner_id)
+            SELECT 'Bench Person ' || c.id || '-' || s,
+                   c.name || ', Bench Person ' || c.id || '-' || s,
+                   'person' || c.id || '-' || s || '@example.com', c.city, FALSE,
+                   c.id, mod(c.id + s, 50) = 0, %(common)s, c.id
+              FROM res_partner c, generate_series(1, %(persons)s) s
+             WHERE c.ref = %(batch)s AND c.is_company
+            """,
+            columns=columns,
+            common=common,
+            persons=COMPANY_SIZE - 1,
+            batch=batch,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO crm_business_relation_partner_rel
+                   (business_relation_id, partner_id)
+            SELECT %s, id FROM res_partner WHERE ref = %s AND mod(id, 2) = 0
+            """,
+            relation.id,
+            batch,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO crm_job_responsibility_partner_rel
+                   (job_responsibility_id, partner_id)
+            SELECT %s, id FROM res_partner
+             WHERE ref = %s AND parent_id IS NOT NULL AND mod(id, 3) = 0
+            """,
+            job.id,
+            batch,
+        )
+    )
+    for table in (
+        "res_partner",
+        "crm_job_responsibility_partner_rel",
+        "crm_business_relation_partner_rel",
+    ):
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    env.invalidate_all()
+    return job, relation
+
+
+def bench_steps(env, segment, job, relation):
+    """Run the benchmark's steps on ``segment``.
+
+    Returns a list of ``(step, lines after, change, queries, seconds)``.
+    """
+
+    def step(mode, **filter_values):
+        return lambda: segment._apply_step(mode, filter_values)
+
+    steps = [
+        ("add: Purchase", step("add", job_responsibility_ids=job.ids)),
+        (
+            "add: Customer, expand companies",
+            step("add", business_relation_ids=relation.ids, expand_company=True),
+        ),
+        (
+            "reduce: e-mail like '7@'",
+            step("reduce", partner_domain="[('email', 'ilike', '7@')]"),
+        ),
+        (
+            "refine: Customer, entire companies",
+            step("refine", business_relation_ids=relation.ids, entire_companies=True),
+        ),
+        ("go back", segment.action_go_back),
+        ("go back", segment.action_go_back),
+        ("go forward", segment.action_go_forward),
+        ("go forward", segment.action_go_forward),
+    ]
+    results = []
+    cr = env.cr
+    for name, run in steps:
+        env.invalidate_all()
+        if name == "go back":
+            target = segment._last_step(undone=False)
+        elif name == "go forward":
+            target = segment._last_step(undone=True)
+        queries = cr.sql_log_count
+        start = time.perf_counter()
+        result = run()
+        env.flush_all()
+        seconds = time.perf_counter() - start
+        queries = cr.sql_log_count - queries
+        if name in ("go back", "go forward"):
+            change = f"{'undo' if name == 'go back' else 'redo'} {target.sequence}"
+        else:
+            change = result.change_summary
+        results.append((name, segment.line_count, change, queries, seconds))
+    # opening the segment: the count and the first page of lines
+    env.invalidate_all()
+    queries = cr.sql_log_count
+    start = time.perf_counter()
+    segment.read(["line_count", "can_go_back", "can_go_forward"])
+    env["crm.segment.line"].search_read(
+        [("segment_id", "=", segment.id)], ["partner_id", "email"], limit=80
+    )
+    results.append(
+        (
+            "open: count and first 80 lines",
+            segment.line_count,
+            "",
+            cr.sql_log_count - queries,
+            time.perf_counter() - start,
+        )
+    )
+    return results
+
+
+def print_table(title, results, out=sys.stdout):
+    out.write(f"\n{title}\n")
+    header = f"{'step':<38} {'lines':>9} {'change':>18} {'queries':>8} {'seconds':>8}\n"
+    out.write(header)
+    out.write("-" * (len(header) - 1) + "\n")
+    for name, lines, change, queries, seconds in results:
+        out.write(
+            f"{name:<38} {lines:>9} {change or '':>18} {queries:>8} {seconds:>8.2f}\n"
+        )
+    out.flush()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, help="Odoo configuration file")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--keep", action="store_true", help="commit the contacts and the segment"
+    )
+    args = parser.parse_args(argv)
+
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    registry = odoo.registry(args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        admin = env.ref("base.user_admin")
+        env = api.Environment(
+            cr,
+            admin.id,
+            {
+                "lang": "en_US",
+                "tracking_disable": True,
+                "allowed_company_ids": admin.company_id.ids,
+            },
+        )
+        start = time.perf_counter()
+        job, relation = create_contacts(env, args.contacts)
+        sys.stdout.write(
+            f"Created {args.contacts} contacts in {time.perf_counter() - start:.1f} s\n"
+        )
+        segment = env["crm.segment"].create({"description": "Benchmark"})
+        results = bench_steps(env, segment, job, relation)
+        print_table(
+            f"Segment builder on {args.contacts} contacts (database {args.database})",
+            results,
+        )
+        if args.keep:
+            cr.commit()
+        else:
+            cr.rollback()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
