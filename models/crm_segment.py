@@ -14,6 +14,8 @@ LINE_HEADER_FIELDS = (
     "lang",
     "subject",
 )
+# How many lines the segment form shows; all of them open in their own list
+LINE_PREVIEW_LIMIT = 80
 # Line columns that take their value from the header and the contact
 LINE_DEFAULT_COLUMNS = (
     "interaction_template_id",
@@ -109,6 +111,14 @@ class CrmSegment(models.Model):
     # Lines
     line_ids = fields.One2many("crm.segment.line", "segment_id", string="Lines")
     line_count = fields.Integer(string="No. of Lines", compute="_compute_line_count")
+    line_preview_ids = fields.Many2many(
+        "crm.segment.line",
+        compute="_compute_line_preview_ids",
+        string="First Lines",
+        help="The first lines of the segment; all of them open from the Lines "
+        "button, page by page.",
+    )
+    line_preview_limit = fields.Integer(compute="_compute_line_preview_ids")
     logged_segment_ids = fields.One2many(
         "crm.logged.segment", "segment_id", string="Logged Segments"
     )
@@ -132,6 +142,20 @@ class CrmSegment(models.Model):
         )
         for segment in self:
             segment.line_count = counts.get(segment._origin, 0)
+
+    @api.depends("line_ids")
+    def _compute_line_preview_ids(self):
+        # the form never loads every line id: a segment may hold a million
+        Line = self.env["crm.segment.line"]
+        for segment in self:
+            segment.line_preview_limit = LINE_PREVIEW_LIMIT
+            segment.line_preview_ids = (
+                Line.search(
+                    [("segment_id", "=", segment._origin.id)], limit=LINE_PREVIEW_LIMIT
+                )
+                if segment._origin.id
+                else Line
+            )
 
     @api.depends("name", "description")
     def _compute_display_name(self):
@@ -309,49 +333,6 @@ class CrmSegment(models.Model):
             "user_id": SQL("COALESCE(s.user_id, p.user_id)"),
         }
 
-    def _insert_lines(self, partner_query):
-        """Insert one line per contact of ``partner_query`` not yet in the segment.
-
-        :param partner_query: an ``SQL`` selecting one column of partner ids
-        :return: the ids of the contacts inserted
-        """
-        self.ensure_one()
-        self.env.flush_all()
-        defaults = self._line_default_sql()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                INSERT INTO crm_segment_line (
-                    segment_id, partner_id, company_partner_id,
-                    interaction_template_id, correspondence_type, lang, subject,
-                    user_id, create_uid, create_date, write_uid, write_date
-                )
-                SELECT s.id, p.id, p.commercial_partner_id,
-                       %(template)s, %(ctype)s, %(lang)s, %(subject)s, %(user)s,
-                       %(uid)s, NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM crm_segment s
-                  JOIN res_partner p ON p.id IN (%(partners)s)
-                  LEFT JOIN crm_interaction_template t
-                         ON t.id = s.interaction_template_id
-                 WHERE s.id = %(segment)s
-                ON CONFLICT (segment_id, partner_id) DO NOTHING
-                RETURNING partner_id
-                """,
-                template=defaults["interaction_template_id"],
-                ctype=defaults["correspondence_type"],
-                lang=defaults["lang"],
-                subject=defaults["subject"],
-                user=defaults["user_id"],
-                uid=self.env.uid,
-                partners=partner_query,
-                segment=self.id,
-            )
-        )
-        self.env["crm.segment.line"].invalidate_model()
-        self.invalidate_recordset(["line_ids", "line_count"])
-        return [row[0] for row in rows]
-
     def _refresh_line_defaults(self, line_ids=None, columns=LINE_DEFAULT_COLUMNS):
         """Recompute the header-driven columns of lines in one statement."""
         self.ensure_one()
@@ -498,7 +479,10 @@ class CrmSegment(models.Model):
             "crm_campaign_segment.crm_segment_line_action"
         )
         action["domain"] = [("segment_id", "=", self.id)]
+        action["name"] = _("Lines of %(segment)s", segment=self.display_name)
         action["context"] = {"default_segment_id": self.id}
+        if self.state != "draft":
+            action["context"].update(create=False, edit=False, delete=False)
         return action
 
     def action_view_logged_segments(self):

@@ -138,7 +138,14 @@ class CrmSegment(models.Model):
         self.env["crm.segment.step"].invalidate_model()
         self.env["crm.segment.history"].invalidate_model()
         self.invalidate_recordset(
-            ["line_ids", "line_count", "step_ids", "can_go_back", "can_go_forward"]
+            [
+                "line_ids",
+                "line_count",
+                "line_preview_ids",
+                "step_ids",
+                "can_go_back",
+                "can_go_forward",
+            ]
         )
 
     def _last_step(self, undone):

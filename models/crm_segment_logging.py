@@ -555,7 +555,7 @@ class CrmSegment(models.Model):
         """Close the logging job: follow-up segment, message, status."""
         self.ensure_one()
         if logged.create_follow_up and not logged.follow_up_segment_id:
-            logged.follow_up_segment_id = self._log_create_follow_up()
+            logged.follow_up_segment_id = self._log_create_follow_up(logged)
         logged.job_state = "done"
         logged.message_post(
             body=_(
@@ -565,8 +565,9 @@ class CrmSegment(models.Model):
             )
         )
 
-    def _log_create_follow_up(self):
-        """Create "Follow-up on segment ..." with the same campaign and contacts."""
+    def _log_create_follow_up(self, logged):
+        """Create "Follow-up on segment ..." with the same campaign and contacts,
+        built by reusing the logged segment (one undoable Add step)."""
         self.ensure_one()
         follow_up = (
             self.env["crm.segment"]
@@ -582,12 +583,7 @@ class CrmSegment(models.Model):
                 }
             )
         )
-        follow_up._insert_lines(
-            SQL(
-                "SELECT partner_id FROM crm_segment_line WHERE segment_id = %s",
-                self.id,
-            )
-        )
+        follow_up._reuse_logged_segment(logged, ignore_exclusion=True)
         return follow_up
 
     # -------------------------------------------------------------------------

@@ -171,3 +171,21 @@ class TestSegmentLineDefaults(CampaignSegmentCase):
             segment.subject = "Too late"
         with self.assertRaisesRegex(UserError, "logged already"):
             segment.action_add_contacts()
+
+
+@tagged("post_install", "-at_install")
+class TestOpenLargeSegment(CampaignSegmentCase):
+    def test_form_shows_first_lines_only(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Visitor {i}"} for i in range(85)]
+        )
+        segment = self.env["crm.segment"].create({"description": "Large"})
+        self.env["crm.segment.line"].create(
+            [{"segment_id": segment.id, "partner_id": p.id} for p in partners]
+        )
+        self.assertEqual(segment.line_count, 85)
+        self.assertEqual(len(segment.line_preview_ids), segment.line_preview_limit)
+        arch = self.env["crm.segment"].get_view(view_type="form")["arch"]
+        self.assertNotIn('name="line_ids"', arch, "the form never loads every line")
+        action = segment.action_view_lines()
+        self.assertEqual(self.env["crm.segment.line"].search_count(action["domain"]), 85)

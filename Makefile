@@ -1,0 +1,44 @@
+# Developer commands for the crm_campaign_segment addon. The logic lives in
+# scripts/devtool.py; `make help` lists the targets, README.md explains them.
+
+PYTHON ?= python3
+DB ?= crm_campaign_segment
+HTTP_PORT ?= 8069
+# extra pytest arguments for `make test`, e.g. TESTS="-k segment -x"
+TESTS ?=
+# extra Odoo arguments for `make run`, e.g. ODOO_ARGS="-u crm_campaign_segment --dev=all"
+ODOO_ARGS ?=
+# `make bench` on an existing database instead of a fresh one, and extra arguments
+BENCH_DB ?=
+BENCH_ARGS ?=
+
+export DB HTTP_PORT TESTS ODOO_ARGS BENCH_DB BENCH_ARGS ODOO_PATH EXTRA_ADDONS_PATH
+
+ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+DEVTOOL = cd "$(ROOT)" && "$(PYTHON)" scripts/devtool.py
+
+.DEFAULT_GOAL := help
+.PHONY: help check run test bench reset lint
+
+help: ## list the targets
+	@echo "crm_campaign_segment, an Odoo 18.0 Community addon"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@echo "Variables: DB=$(DB) HTTP_PORT=$(HTTP_PORT) PYTHON=$(PYTHON) TESTS, ODOO_ARGS, BENCH_DB, ODOO_PATH, PG*"
+
+check: ## check the prerequisites (Odoo 18, PostgreSQL, Python requirements)
+	@$(DEVTOOL) check
+
+run: ## start Odoo with the addon and its demo data on http://localhost:8069 (admin/admin)
+	@$(DEVTOOL) run
+
+test: ## install into a fresh database, run the tests (pytest-odoo, browser tours), drop it
+	@$(DEVTOOL) test
+
+bench: ## run tools/bench.py against a fresh database without demo data
+	@$(DEVTOOL) bench
+
+reset: ## drop the `make run` database
+	@$(DEVTOOL) reset
+
+lint: ## ruff check and ruff format --check (when ruff is installed)
+	@$(DEVTOOL) lint
