@@ -95,9 +95,10 @@ class CrmInteractionTemplate(models.Model):
         """Return the language row for ``lang``, else the default one."""
         self.ensure_one()
         rows = self.language_ids
-        return rows.filtered(lambda r: r.lang == lang)[:1] or rows.filtered(
-            lambda r: r.lang == self.lang
-        )[:1]
+        return (
+            rows.filtered(lambda r: r.lang == lang)[:1]
+            or rows.filtered(lambda r: r.lang == self.lang)[:1]
+        )
 
 
 class CrmInteractionTemplateLang(models.Model):

@@ -287,9 +287,9 @@ class CrmSegment(models.Model):
                     _(
                         "Segment %(segment)s is logged: its interaction, campaign "
                         "and lines can no longer be changed.",
-                        segment=self.filtered(
-                            lambda s: s.state == "logged"
-                        )[:1].display_name,
+                        segment=self.filtered(lambda s: s.state == "logged")[
+                            :1
+                        ].display_name,
                     )
                 )
         old_templates = {s.id: s.interaction_template_id.id for s in self}
@@ -347,9 +347,7 @@ class CrmSegment(models.Model):
         selects = SQL(", ").join(
             SQL("%s AS %s", defaults[col], SQL.identifier(col)) for col in columns
         )
-        line_filter = (
-            SQL("AND l.id IN %s", tuple(line_ids)) if line_ids else SQL("")
-        )
+        line_filter = SQL("AND l.id IN %s", tuple(line_ids)) if line_ids else SQL("")
         self.env.execute_query(
             SQL(
                 """

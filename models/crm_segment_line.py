@@ -3,8 +3,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .crm_interaction_template import _lang_get
-from .res_partner import CORRESPONDENCE_TYPES
 from .crm_segment import LINE_DEFAULT_COLUMNS
+from .res_partner import CORRESPONDENCE_TYPES
 
 EVALUATIONS = [
     ("very_positive", "Very Positive"),
@@ -77,7 +77,7 @@ class CrmSegmentLine(models.Model):
         lines = super().create(vals_list)
         # fill the header-driven columns that were not given, set-based
         missing_groups = {}
-        for line, vals in zip(lines, vals_list):
+        for line, vals in zip(lines, vals_list, strict=True):
             missing = tuple(col for col in LINE_DEFAULT_COLUMNS if col not in vals)
             if missing:
                 key = (line.segment_id, missing)

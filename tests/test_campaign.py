@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
@@ -17,7 +19,9 @@ class TestCreateCampaign(CampaignSegmentCase):
             int(second.code[2:]), int(first.code[2:]) + 1, "numbers follow each other"
         )
         self.assertIn(first.code, first.display_name)
-        self.assertIn(first, self.env["utm.campaign"].search([("code", "=", first.code)]))
+        self.assertIn(
+            first, self.env["utm.campaign"].search([("code", "=", first.code)])
+        )
 
     def test_campaign_form_with_status_and_dates(self):
         form = Form(self.env["utm.campaign"])
@@ -46,7 +50,7 @@ class TestCreateCampaign(CampaignSegmentCase):
 
     def test_duplicate_number_is_refused(self):
         campaign = self.env["utm.campaign"].create({"title": "One"})
-        with mute_logger("odoo.sql_db"), self.assertRaises(Exception) as error:
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError) as error:
             with self.env.cr.savepoint():
                 self.env["utm.campaign"].create({"title": "Two", "code": campaign.code})
         self.assertIn("unique", str(error.exception).lower())
@@ -119,5 +123,6 @@ class TestCampaignStatistics(CampaignSegmentCase):
         self.assertEqual(self.campaign.segment_count, 1)
         action = self.campaign.action_view_segments()
         self.assertEqual(self.env["crm.segment"].search(action["domain"]), segment)
-        self.assertEqual(self.campaign.action_view_interactions()["res_model"], "crm.interaction")
-
+        self.assertEqual(
+            self.campaign.action_view_interactions()["res_model"], "crm.interaction"
+        )

@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
+from odoo.tools import mute_logger
 
 from .common import CampaignSegmentCase
 
@@ -66,7 +69,9 @@ class TestCampaignRights(CampaignSegmentCase):
             salesman.has_group("crm_campaign_segment.crm_campaign_segment_group_user")
         )
         self.assertFalse(
-            salesman.has_group("crm_campaign_segment.crm_campaign_segment_group_manager")
+            salesman.has_group(
+                "crm_campaign_segment.crm_campaign_segment_group_manager"
+            )
         )
         self.assertTrue(
             sales_manager.has_group(
@@ -77,8 +82,9 @@ class TestCampaignRights(CampaignSegmentCase):
     def test_codes_unique_per_company(self):
         Group = self.env["crm.mailing.group"]
         Group.create({"code": "FAIR", "name": "Fair"})
-        with self.assertRaises(Exception), self.env.cr.savepoint():
-            Group.create({"code": "FAIR", "name": "Fair again"})
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                Group.create({"code": "FAIR", "name": "Fair again"})
         other = self.env["res.company"].create({"name": "Other Co"})
         Group.create({"code": "FAIR", "name": "Fair", "company_id": other.id})
 
@@ -95,9 +101,7 @@ class TestMultiCompany(CampaignSegmentCase):
             company_ids=[(6, 0, other.ids)],
         )
         mine = self.env["crm.segment"].create({"description": "Main company"})
-        interaction = self.env["crm.interaction"].create(
-            {"partner_id": self.buyer.id}
-        )
+        interaction = self.env["crm.interaction"].create({"partner_id": self.buyer.id})
         env_other = self.env(user=user_other)
         self.assertFalse(env_other["crm.segment"].search([("id", "=", mine.id)]))
         self.assertFalse(

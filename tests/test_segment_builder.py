@@ -317,7 +317,7 @@ class TestFilterFamilies(SegmentCase):
 class TestGoBackAndForward(SegmentCase):
     def test_go_back_restores_edited_line_values(self):
         self.apply("add", job_responsibility_ids=self.purchase.ids)
-        line = self.segment.line_ids.filtered(lambda l: l.partner_id == self.a1)
+        line = self.segment.line_ids.filtered(lambda line: line.partner_id == self.a1)
         line.write({"subject": "Edited", "evaluation": "positive", "lang": "en_US"})
         before = self.line_values()
         self.apply("reduce", partner_ids=self.a1.ids)
@@ -331,7 +331,7 @@ class TestGoBackAndForward(SegmentCase):
 
     def test_go_forward_restores_lines_of_an_add(self):
         self.apply("add", job_responsibility_ids=self.purchase.ids)
-        line = self.segment.line_ids.filtered(lambda l: l.partner_id == self.c1)
+        line = self.segment.line_ids.filtered(lambda line: line.partner_id == self.c1)
         line.write({"subject": "Kept on redo"})
         before = self.line_values()
         self.segment.action_go_back()
@@ -348,11 +348,11 @@ class TestGoBackAndForward(SegmentCase):
         self.assertEqual(
             (step.origin, step.mode, step.inserted_count), ("manual", "add", 1)
         )
-        self.segment.line_ids.filtered(lambda l: l.partner_id == self.a1).write(
+        self.segment.line_ids.filtered(lambda line: line.partner_id == self.a1).write(
             {"subject": "By hand"}
         )
         before = self.line_values()
-        self.segment.line_ids.filtered(lambda l: l.partner_id == self.a1).unlink()
+        self.segment.line_ids.filtered(lambda line: line.partner_id == self.a1).unlink()
         step = self.segment.step_ids.sorted("sequence")[-1]
         self.assertEqual(
             (step.origin, step.mode, step.removed_count), ("manual", "reduce", 1)

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
@@ -126,7 +128,7 @@ class TestSegmentLineDefaults(CampaignSegmentCase):
     def test_contact_once_per_segment(self):
         segment = self._segment()
         self._line(segment, self.buyer)
-        with mute_logger("odoo.sql_db"), self.assertRaises(Exception) as error:
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError) as error:
             with self.env.cr.savepoint():
                 self._line(segment, self.buyer)
         self.assertIn("segment_partner_unique", str(error.exception))
@@ -188,4 +190,6 @@ class TestOpenLargeSegment(CampaignSegmentCase):
         arch = self.env["crm.segment"].get_view(view_type="form")["arch"]
         self.assertNotIn('name="line_ids"', arch, "the form never loads every line")
         action = segment.action_view_lines()
-        self.assertEqual(self.env["crm.segment.line"].search_count(action["domain"]), 85)
+        self.assertEqual(
+            self.env["crm.segment.line"].search_count(action["domain"]), 85
+        )
