@@ -9,7 +9,6 @@
     "author": "crm_campaign_segment contributors",
     "website": "https://github.com/crm-campaign-segment/crm_campaign_segment",
     "development_status": "Alpha",
-    "maintainers": [],
     "depends": ["crm", "mail", "base_automation"],
     "external_dependencies": {"python": ["python-docx"]},
     "data": [
@@ -44,6 +43,4 @@
         "demo/crm_interaction_template_demo.xml",
         "demo/crm_campaign_demo.xml",
     ],
-    "installable": True,
-    "application": False,
 }

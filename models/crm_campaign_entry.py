@@ -9,12 +9,9 @@ class CrmCampaignEntry(models.Model):
     _order = "id desc"
     _check_company_auto = True
 
-    campaign_id = fields.Many2one(
-        "utm.campaign", string="Campaign", required=True, index=True
-    )
+    campaign_id = fields.Many2one("utm.campaign", required=True, index=True)
     logged_segment_id = fields.Many2one(
         "crm.logged.segment",
-        string="Logged Segment",
         index=True,
         ondelete="cascade",
         check_company=True,

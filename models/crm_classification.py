@@ -21,7 +21,6 @@ class CrmClassificationMixin(models.AbstractModel):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         help="Leave empty to share this code between companies.",
     )
 

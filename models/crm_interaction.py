@@ -47,21 +47,20 @@ class CrmInteraction(models.Model):
     information_flow = fields.Selection(INFORMATION_FLOWS)
     initiated_by = fields.Selection(INITIATED_BY)
     correspondence_type = fields.Selection(CORRESPONDENCE_TYPES)
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", index=True)
+    campaign_id = fields.Many2one("utm.campaign", index=True)
     campaign_target = fields.Boolean()
     campaign_response = fields.Boolean(index=True)
     logged_segment_id = fields.Many2one(
         "crm.logged.segment",
-        string="Logged Segment",
         index=True,
         ondelete="cascade",
         check_company=True,
     )
     campaign_entry_id = fields.Many2one(
-        "crm.campaign.entry", string="Campaign Entry", index=True, ondelete="set null"
+        "crm.campaign.entry", index=True, ondelete="set null"
     )
     segment_line_id = fields.Many2one(
-        "crm.segment.line", string="Segment Line", index=True, ondelete="set null"
+        "crm.segment.line", index=True, ondelete="set null"
     )
     evaluation = fields.Selection(EVALUATIONS, tracking=True)
     delivery_status = fields.Selection(
@@ -89,7 +88,7 @@ class CrmInteraction(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # Exactly once: a segment line is logged at most once per logged segment,
         # whatever crashes or concurrent jobs happen.
         self.env.cr.execute(
@@ -99,6 +98,7 @@ class CrmInteraction(models.Model):
              WHERE segment_line_id IS NOT NULL
             """
         )
+        return res
 
     @api.depends("partner_id", "template_id")
     def _compute_name(self):

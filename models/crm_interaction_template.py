@@ -22,7 +22,7 @@ class CrmInteractionTemplate(models.Model):
     code = fields.Char(required=True)
     name = fields.Char(string="Description", required=True, translate=True)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", string="Company")
+    company_id = fields.Many2one("res.company")
     group_id = fields.Many2one(
         "crm.interaction.group", string="Interaction Group", check_company=True
     )
@@ -42,7 +42,7 @@ class CrmInteractionTemplate(models.Model):
         help="Use this template's correspondence type even when the contact "
         "prefers another one.",
     )
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    campaign_id = fields.Many2one("utm.campaign")
     campaign_target = fields.Boolean(
         help="Interactions of this template make their contacts campaign targets."
     )
@@ -118,12 +118,11 @@ class CrmInteractionTemplateLang(models.Model):
         "filled in for each contact.",
     )
     letter_body = fields.Html(
-        string="Letter Body",
         sanitize=False,
         help="Body of the printed letter. Placeholders such as "
         "{{ object.name }} are filled in for each contact.",
     )
-    word_document = fields.Binary(string="Word Document", attachment=True)
+    word_document = fields.Binary(attachment=True)
     word_document_name = fields.Char(string="Word Document Name")
 
     _sql_constraints = [

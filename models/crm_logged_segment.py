@@ -12,7 +12,7 @@ class CrmLoggedSegment(models.Model):
 
     name = fields.Char(string="Entry No.", readonly=True, copy=False, index=True)
     segment_id = fields.Many2one(
-        "crm.segment", string="Segment", readonly=True, index=True, ondelete="set null"
+        "crm.segment", readonly=True, index=True, ondelete="set null"
     )
     description = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, readonly=True)

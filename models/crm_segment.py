@@ -64,7 +64,6 @@ class CrmSegment(models.Model):
     # Interaction
     interaction_template_id = fields.Many2one(
         "crm.interaction.template",
-        string="Interaction Template",
         check_company=True,
         tracking=True,
     )
@@ -102,9 +101,7 @@ class CrmSegment(models.Model):
     )
 
     # Campaign
-    campaign_id = fields.Many2one(
-        "utm.campaign", string="Campaign", tracking=True, index=True
-    )
+    campaign_id = fields.Many2one("utm.campaign", tracking=True, index=True)
     campaign_target = fields.Boolean(tracking=True)
     campaign_response = fields.Boolean(tracking=True)
 

@@ -36,9 +36,7 @@ class CrmSegmentLine(models.Model):
     correspondence_type = fields.Selection(CORRESPONDENCE_TYPES)
     lang = fields.Selection(_lang_get, string="Language")
     subject = fields.Char()
-    interaction_template_id = fields.Many2one(
-        "crm.interaction.template", string="Interaction Template"
-    )
+    interaction_template_id = fields.Many2one("crm.interaction.template")
     user_id = fields.Many2one("res.users", string="Salesperson")
     evaluation = fields.Selection(EVALUATIONS)
     contact_via = fields.Char(

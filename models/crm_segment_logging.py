@@ -93,7 +93,6 @@ class CrmSegment(models.Model):
 
     logged_segment_id = fields.Many2one(
         "crm.logged.segment",
-        string="Logged Segment",
         compute="_compute_logged_segment_id",
         help="The logged segment created when this segment was logged.",
     )
@@ -162,22 +161,7 @@ class CrmSegment(models.Model):
         """Lock the segment row; a second user logging it gets a clear error."""
         self.ensure_one()
         self.env.flush_all()
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.execute_query(
-                    SQL(
-                        "SELECT id FROM crm_segment WHERE id = %s FOR UPDATE NOWAIT",
-                        self.id,
-                    )
-                )
-        except psycopg2.errors.LockNotAvailable:
-            raise UserError(
-                _(
-                    "Segment %(segment)s is being logged by another user right now. "
-                    "Try again in a moment.",
-                    segment=self.display_name,
-                )
-            ) from None
+        self._log_lock_job()
         self.invalidate_recordset(["state"])
         if self.state != "draft":
             raise UserError(
@@ -633,6 +617,7 @@ class CrmSegment(models.Model):
         )
 
     def _log_lock_job(self):
+        """Lock the segment row for this transaction, or raise a UserError."""
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.execute_query(
@@ -642,7 +627,13 @@ class CrmSegment(models.Model):
                     )
                 )
         except psycopg2.errors.LockNotAvailable:
-            raise UserError(_("Segment is locked.")) from None
+            raise UserError(
+                _(
+                    "Segment %(segment)s is being logged by another user right now. "
+                    "Try again in a moment.",
+                    segment=self.display_name,
+                )
+            ) from None
 
     @api.model
     def _log_remaining_count(self):

@@ -45,9 +45,7 @@ class ResPartner(models.Model):
     interaction_ids = fields.One2many(
         "crm.interaction", "partner_id", string="Interactions"
     )
-    interaction_count = fields.Integer(
-        compute="_compute_interaction_count", string="Interaction Count"
-    )
+    interaction_count = fields.Integer(compute="_compute_interaction_count")
 
     def _compute_interaction_count(self):
         counts = dict(

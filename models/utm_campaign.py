@@ -14,9 +14,7 @@ class UtmCampaign(models.Model):
     )
     date_start = fields.Date(string="Start Date")
     date_end = fields.Date(string="End Date")
-    company_id = fields.Many2one(
-        "res.company", string="Company", default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
     stage_code = fields.Char(related="stage_id.code", string="Status Code")
     segment_ids = fields.One2many("crm.segment", "campaign_id", string="Segments")
     campaign_entry_ids = fields.One2many(

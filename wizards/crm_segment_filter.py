@@ -64,7 +64,6 @@ class CrmSegmentFilter(models.TransientModel):
         help="Each person found also brings its company contact.",
     )
     ignore_exclusion = fields.Boolean(
-        string="Ignore Exclusion",
         help="Also add contacts marked 'Exclude from Segments'. Archived contacts "
         "are always left out.",
     )

@@ -23,9 +23,8 @@ class CrmSegmentReuse(models.TransientModel):
         default="criteria",
     )
     criteria_id = fields.Many2one("crm.segment.criteria", string="Saved Criteria")
-    logged_segment_id = fields.Many2one("crm.logged.segment", string="Logged Segment")
+    logged_segment_id = fields.Many2one("crm.logged.segment")
     ignore_exclusion = fields.Boolean(
-        string="Ignore Exclusion",
         help="Also add contacts marked 'Exclude from Segments' since. Archived "
         "contacts are always left out.",
     )
