@@ -43,4 +43,7 @@
         "demo/crm_interaction_template_demo.xml",
         "demo/crm_campaign_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_campaign_segment/static/src/tours/*.js"],
+    },
 }

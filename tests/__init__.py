@@ -9,3 +9,4 @@ from . import test_segment_log_background
 from . import test_segment_history_property
 from . import test_segment_queries
 from . import test_import_contacts
+from . import test_tour

@@ -216,7 +216,7 @@ def main(argv=None):
     from odoo import SUPERUSER_ID, api
 
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
-    registry = odoo.registry(args.database)
+    registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         admin = env.ref("base.user_admin")
