@@ -24,6 +24,14 @@ class CrmClassificationMixin(models.AbstractModel):
         help="Leave empty to share this code between companies.",
     )
 
+    _sql_constraints = [
+        (
+            "code_company_unique",
+            "UNIQUE NULLS NOT DISTINCT (code, company_id)",
+            "This code is already used in this company.",
+        ),
+    ]
+
     def _compute_display_name(self):
         for record in self:
             record.display_name = f"{record.code} - {record.name}"
@@ -42,13 +50,6 @@ class CrmJobResponsibility(models.Model):
         string="Contacts",
     )
 
-    _sql_constraints = [
-        (
-            "code_company_unique",
-            "UNIQUE NULLS NOT DISTINCT (code, company_id)",
-            "A job responsibility with this code already exists in this company.",
-        ),
-    ]
 
 
 class CrmBusinessRelation(models.Model):
@@ -64,13 +65,6 @@ class CrmBusinessRelation(models.Model):
         string="Companies",
     )
 
-    _sql_constraints = [
-        (
-            "code_company_unique",
-            "UNIQUE NULLS NOT DISTINCT (code, company_id)",
-            "A business relation with this code already exists in this company.",
-        ),
-    ]
 
 
 class CrmMailingGroup(models.Model):
@@ -86,13 +80,6 @@ class CrmMailingGroup(models.Model):
         string="Contacts",
     )
 
-    _sql_constraints = [
-        (
-            "code_company_unique",
-            "UNIQUE NULLS NOT DISTINCT (code, company_id)",
-            "A mailing group with this code already exists in this company.",
-        ),
-    ]
 
 
 class CrmInteractionGroup(models.Model):
@@ -104,10 +91,3 @@ class CrmInteractionGroup(models.Model):
         "crm.interaction.template", "group_id", string="Interaction Templates"
     )
 
-    _sql_constraints = [
-        (
-            "code_company_unique",
-            "UNIQUE NULLS NOT DISTINCT (code, company_id)",
-            "An interaction group with this code already exists in this company.",
-        ),
-    ]
