@@ -10,3 +10,4 @@ from . import test_segment_history_property
 from . import test_segment_queries
 from . import test_import_contacts
 from . import test_tour
+from . import test_rpc_scenario
