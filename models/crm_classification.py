@@ -51,7 +51,6 @@ class CrmJobResponsibility(models.Model):
     )
 
 
-
 class CrmBusinessRelation(models.Model):
     _name = "crm.business.relation"
     _inherit = "crm.classification.mixin"
@@ -64,7 +63,6 @@ class CrmBusinessRelation(models.Model):
         "partner_id",
         string="Companies",
     )
-
 
 
 class CrmMailingGroup(models.Model):
@@ -81,7 +79,6 @@ class CrmMailingGroup(models.Model):
     )
 
 
-
 class CrmInteractionGroup(models.Model):
     _name = "crm.interaction.group"
     _inherit = "crm.classification.mixin"
@@ -90,4 +87,3 @@ class CrmInteractionGroup(models.Model):
     template_ids = fields.One2many(
         "crm.interaction.template", "group_id", string="Interaction Templates"
     )
-
