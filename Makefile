@@ -18,7 +18,7 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 DEVTOOL = cd "$(ROOT)" && "$(PYTHON)" scripts/devtool.py
 
 .DEFAULT_GOAL := help
-.PHONY: help check run test bench reset lint
+.PHONY: help check run test bench reset lint i18n
 
 help: ## list the targets
 	@echo "crm_campaign_segment, an Odoo 18.0 Community addon"
@@ -39,6 +39,9 @@ bench: ## run tools/bench.py against a fresh database without demo data
 
 reset: ## drop the `make run` database
 	@$(DEVTOOL) reset
+
+i18n: ## export i18n/crm_campaign_segment.pot and merge it into every .po file
+	@$(DEVTOOL) i18n
 
 lint: ## ruff check and ruff format --check (when ruff is installed)
 	@$(DEVTOOL) lint

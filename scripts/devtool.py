@@ -7,6 +7,7 @@
     devtool.py bench   tools/bench.py against a fresh database without demo data
     devtool.py reset   drop the `make run` database
     devtool.py lint    ruff, when installed
+    devtool.py i18n    export i18n/crm_campaign_segment.pot, merge it into every .po
 
 Settings come from the environment (the Makefile passes its variables on): DB,
 HTTP_PORT, TESTS, ODOO_ARGS, BENCH_DB, BENCH_ARGS, ODOO_PATH, EXTRA_ADDONS_PATH and
@@ -931,6 +932,59 @@ def cmd_bench(args):
     ok("Benchmark done")
 
 
+def cmd_i18n(_args):
+    """Export the .pot from a fresh database and merge it into every .po file.
+
+    Odoo's export walks the module folder following links, and .odoo/ links back
+    to the checkout: export from a copy of the tracked folders instead."""
+    step("Checking prerequisites")
+    addons_paths = check_all()
+    source = WORK / "i18n-source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(
+        ROOT,
+        source / MODULE,
+        ignore=shutil.ignore_patterns(".*", "__pycache__"),
+    )
+    addons_paths = [source, *addons_paths[1:]]
+    pot = ROOT / "i18n" / f"{MODULE}.pot"
+    try:
+        with TemporaryDatabase("i18n") as tmp:
+            conf = write_config(tmp.conf, tmp.name, addons_paths, free_port())
+            install(conf, tmp.name, demo=False, label="Installing the addon")
+            step(f"Exporting {rel(pot)}")
+            cmd = odoo_cmd(
+                conf,
+                tmp.name,
+                f"--i18n-export={pot}",
+                f"--modules={MODULE}",
+                "--stop-after-init",
+                "--log-level=warn",
+            )
+            rc = subprocess.run(cmd, cwd=ROOT, env=child_env(), check=False).returncode
+            if rc != 0:
+                raise Fail(f"the export failed (exit status {rc}).")
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+    msgmerge = shutil.which("msgmerge")
+    for po in sorted((ROOT / "i18n").glob("*.po")):
+        if not msgmerge:
+            warn(f"msgmerge (gettext) is missing: {rel(po)} not merged")
+            continue
+        subprocess.run(
+            [msgmerge, "--quiet", "--update", "--no-fuzzy-matching"]
+            + ["--backup=none", str(po), str(pot)],
+            check=True,
+        )
+        import polib  # noqa: PLC0415 (comes with Odoo)
+
+        untranslated = polib.pofile(str(po)).untranslated_entries()
+        info(f"{rel(po)}: {len(untranslated)} untranslated")
+        for entry in untranslated[:20]:
+            info(f"    {entry.msgid[:70]!r}")
+    ok("Translations exported")
+
+
 def cmd_lint(_args):
     if importlib.util.find_spec("ruff") is not None:
         ruff = [sys.executable, "-m", "ruff"]
@@ -958,7 +1012,7 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("check", "run", "test", "bench", "reset", "lint"):
+    for name in ("check", "run", "test", "bench", "reset", "lint", "i18n"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--db", default=os.environ.get("DB") or MODULE)
         cmd.add_argument(
