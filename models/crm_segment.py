@@ -296,6 +296,18 @@ class CrmSegment(models.Model):
                 segment._apply_header_to_lines(old_templates[segment.id])
         return res
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft(self):
+        logged = self.filtered(lambda segment: segment.state != "draft")
+        if logged:
+            raise UserError(
+                _(
+                    "Segment %(segment)s is logged: it stays as the source of its "
+                    "logged segment and cannot be deleted.",
+                    segment=logged[:1].display_name,
+                )
+            )
+
     # -------------------------------------------------------------------------
     # LINE DEFAULTS (set-based)
     # -------------------------------------------------------------------------

@@ -6,6 +6,10 @@ from .crm_interaction_template import _lang_get
 from .crm_segment import LINE_DEFAULT_COLUMNS
 from .res_partner import CORRESPONDENCE_TYPES
 
+# context key of the segment builder's own line changes (ENGINE_CONTEXT_KEY
+# of crm_segment_step, which imports this module)
+ENGINE_CONTEXT = "crm_segment_engine"
+
 EVALUATIONS = [
     ("very_positive", "Very Positive"),
     ("positive", "Positive"),
@@ -86,6 +90,24 @@ class CrmSegmentLine(models.Model):
 
     def write(self, vals):
         self._check_segment_draft(self.segment_id)
+        moved = {"partner_id", "segment_id"} & set(vals)
+        if moved and not self.env.context.get(ENGINE_CONTEXT):
+            changed = self.filtered(
+                lambda line: (
+                    any(line[fname].id != vals[fname] for fname in moved if vals[fname])
+                    or any(not vals[fname] for fname in moved)
+                )
+            )
+            if changed:
+                raise UserError(
+                    _(
+                        "The contact of a segment line cannot be changed: remove "
+                        "the line and add the other contact, so that Go Back can "
+                        "undo it (%(contact)s in %(segment)s).",
+                        contact=changed[:1].partner_id.display_name,
+                        segment=changed[:1].segment_id.display_name,
+                    )
+                )
         return super().write(vals)
 
     def unlink(self):

@@ -14,7 +14,10 @@ class UtmCampaign(models.Model):
     )
     date_start = fields.Date(string="Start Date")
     date_end = fields.Date(string="End Date")
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    # no default on the field: campaigns that exist when the addon is
+    # installed (mass mailing, CRM) stay shared; new ones get the company
+    # in create()
+    company_id = fields.Many2one("res.company")
     stage_code = fields.Char(related="stage_id.code", string="Status Code")
     segment_ids = fields.One2many("crm.segment", "campaign_id", string="Segments")
     campaign_entry_ids = fields.One2many(
@@ -101,6 +104,8 @@ class UtmCampaign(models.Model):
         for vals in vals_list:
             if not vals.get("code"):
                 vals["code"] = self.env["ir.sequence"].next_by_code("crm.campaign")
+            if "company_id" not in vals:
+                vals["company_id"] = self.env.company.id
         return super().create(vals_list)
 
     @api.depends("code", "title")

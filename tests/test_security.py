@@ -111,3 +111,86 @@ class TestMultiCompany(CampaignSegmentCase):
             env_other["crm.segment"].browse(mine.id).description  # noqa: B018
         theirs = env_other["crm.segment"].create({"description": "Norway"})
         self.assertEqual(theirs.company_id, other)
+
+
+@tagged("post_install", "-at_install")
+class TestHistoryIsTheEnginesOwn(CampaignSegmentCase):
+    def test_users_cannot_write_history(self):
+        env = self.env(user=self.user)
+        segment = env["crm.segment"].create({"description": "Mine"})
+        step = env["crm.segment.step"].create(
+            {"segment_id": segment.id, "mode": "add", "sequence": 1}
+        )
+        hidden = self.env["res.partner"].create({"name": "Not for you"})
+        with self.assertRaises(AccessError):
+            env["crm.segment.history"].create(
+                {
+                    "step_id": step.id,
+                    "segment_id": segment.id,
+                    "partner_id": hidden.id,
+                    "operation": "delete",
+                }
+            )
+        with self.assertRaises(AccessError):
+            step.unlink()
+
+    def test_history_of_other_companies_is_hidden(self):
+        other = self.env["res.company"].create({"name": "Other history Co"})
+        segment = self.env["crm.segment"].create(
+            {"description": "Elsewhere", "company_id": other.id}
+        )
+        step = self.env["crm.segment.step"].create(
+            {"segment_id": segment.id, "mode": "add", "sequence": 1}
+        )
+        self.env["crm.segment.history"].sudo().create(
+            {
+                "step_id": step.id,
+                "segment_id": segment.id,
+                "partner_id": self.buyer.id,
+                "operation": "insert",
+            }
+        )
+        found = self.env(user=self.user)["crm.segment.history"].search(
+            [("segment_id", "=", segment.id)]
+        )
+        self.assertFalse(found)
+
+
+@tagged("post_install", "-at_install")
+class TestLoggedSegmentsStay(CampaignSegmentCase):
+    def test_logged_segment_cannot_be_deleted(self):
+        segment = self.env["crm.segment"].create({"description": "Sent"})
+        segment.state = "logged"
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            segment.with_user(self.user).unlink()
+        draft = self.env["crm.segment"].create({"description": "Draft"})
+        draft.with_user(self.user).unlink()
+        self.assertFalse(draft.exists())
+
+    def test_line_contact_cannot_be_swapped(self):
+        segment = self.env["crm.segment"].create({"description": "Swap"})
+        line = self.env["crm.segment.line"].create(
+            {"segment_id": segment.id, "partner_id": self.buyer.id}
+        )
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            line.partner_id = self.prospect_buyer
+        other = self.env["crm.segment"].create({"description": "Other"})
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            line.segment_id = other
+        line.write({"partner_id": self.buyer.id, "subject": "Same contact"})
+        self.assertEqual(line.subject, "Same contact")
+
+
+@tagged("post_install", "-at_install")
+class TestExistingCampaignsStayShared(CampaignSegmentCase):
+    def test_company_set_on_new_campaigns_only(self):
+        campaign = self.env["utm.campaign"].create({"title": "New one"})
+        self.assertEqual(campaign.company_id, self.env.company)
+        shared = self.env["utm.campaign"].create(
+            {"title": "Shared", "company_id": False}
+        )
+        self.assertFalse(shared.company_id)
+        self.assertFalse(
+            self.env["utm.campaign"]._fields["company_id"].default,
+            "no default: campaigns existing at install time stay shared",
+        )
