@@ -34,7 +34,9 @@ class CrmSegment(models.Model):
     )
     auto_refresh = fields.Boolean(
         string="Refresh Automatically",
-        help="Rebuild the segment from its saved criteria on a schedule.",
+        help="Rebuild the segment from its saved criteria every night, as the "
+        "user who created it (with that user's access rights), in the segment's "
+        "company.",
     )
 
     def _compute_step_state(self):
@@ -55,8 +57,13 @@ class CrmSegment(models.Model):
         self.check_access("write")
 
     def _new_step(self, mode, filter_values, origin):
-        """Create the next step, discarding what could have been redone."""
+        """Create the next step, discarding what could have been redone.
+
+        The undone steps (and their history) are deleted in SQL, after the
+        check that the user may change the segment: users cannot delete steps
+        nor write the history through the ORM."""
         self.ensure_one()
+        self.check_access("write")
         self.env.flush_all()
         # a new step after going back discards the undone steps (and history)
         self.env.execute_query(
@@ -289,7 +296,11 @@ class CrmSegment(models.Model):
 
     @api.model
     def _cron_refresh_dynamic_segments(self):
-        """Rebuild the dynamic segments, each as its owner, one by one."""
+        """Rebuild the dynamic segments one by one, each as its owner (the user
+        who created it) in the segment's company, never as the superuser: the
+        owner's access rights and record rules decide which contacts come in.
+        A segment whose owner is missing, archived or without access to it is
+        skipped and logged."""
         segments = self.sudo().search(
             [
                 ("state", "=", "draft"),
@@ -298,18 +309,51 @@ class CrmSegment(models.Model):
             ]
         )
         for segment in segments:
-            user = segment.user_id if segment.user_id.active else self.env.user
+            owner_segment = segment._as_refresh_owner()
+            if not owner_segment:
+                continue
             try:
                 with self.env.cr.savepoint():
-                    segment.with_user(user).with_company(
-                        segment.company_id
-                    ).with_context(
-                        allowed_company_ids=[segment.company_id.id]
-                    ).action_refresh()
+                    owner_segment.action_refresh()
             except Exception:
                 _logger.exception(
-                    "Dynamic segment %s could not be refreshed", segment.display_name
+                    "Dynamic segment %s could not be refreshed as its owner %s",
+                    segment.display_name,
+                    owner_segment.env.user.login,
                 )
+
+    def _as_refresh_owner(self):
+        """The segment in the environment of its owner and company, for the
+        scheduled refresh; an empty recordset (and a warning) when the owner
+        cannot refresh it."""
+        self.ensure_one()
+        owner = self.sudo().create_uid
+        reason = None
+        if not owner or owner._is_superuser():
+            reason = "it has no owner other than the superuser"
+        elif not owner.active:
+            reason = f"its owner {owner.login} is archived"
+        elif self.company_id not in owner.company_ids:
+            reason = f"its owner {owner.login} has no access to its company"
+        else:
+            segment = (
+                self.with_user(owner)
+                .with_context(allowed_company_ids=self.company_id.ids)
+                .with_company(self.company_id)
+            )
+            if not (
+                segment.has_access("write") and segment.criteria_id.has_access("read")
+            ):
+                reason = f"its owner {owner.login} has no access to it"
+            else:
+                return segment
+        _logger.warning(
+            "Dynamic segment %s (id %s) is not refreshed: %s.",
+            self.display_name,
+            self.id,
+            reason,
+        )
+        return self.browse()
 
 
 class CrmSegmentLine(models.Model):

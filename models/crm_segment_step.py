@@ -199,6 +199,7 @@ class CrmSegmentStepEngine(models.Model):
             if key in ID_FILTERS:
                 if value:
                     values[key] = self._normalize_ids(key, value)
+                    self._check_readable_ids(key, values[key])
             elif key == "partner_domain":
                 if value and value.strip() not in ("[]", "()"):
                     self._parse_partner_domain(value)
@@ -236,6 +237,9 @@ class CrmSegmentStepEngine(models.Model):
             elif key == "criteria_id":
                 if value:
                     values[key] = int(value)
+                    self._check_readable_ids(
+                        key, [values[key]], model="crm.segment.criteria"
+                    )
             else:
                 raise UserError(
                     _(
@@ -257,6 +261,23 @@ class CrmSegmentStepEngine(models.Model):
                     )
                 )
         return values
+
+    @api.model
+    def _check_readable_ids(self, key, ids, model=None):
+        """Refuse ids of records the user may not read (ids that no longer
+        exist are kept: they match nothing)."""
+        records = self.env[model or ID_FILTERS[key]].browse(ids).exists()
+        hidden = records - records._filtered_access("read")
+        if hidden:
+            raise UserError(
+                _(
+                    "Segment filter %(filter)s: you cannot read %(count)s of the "
+                    "selected records (ids %(ids)s).",
+                    filter=key,
+                    count=len(hidden),
+                    ids=", ".join(str(record_id) for record_id in hidden.ids[:10]),
+                )
+            )
 
     @api.model
     def _normalize_ids(self, key, value):
@@ -435,11 +456,16 @@ class CrmSegmentStepEngine(models.Model):
 
         parts = []
         if mode == "refresh":
-            criteria = self.env["crm.segment.criteria"].browse(fv.get("criteria_id"))
+            criteria = (
+                self.env["crm.segment.criteria"]
+                .browse(fv.get("criteria_id"))
+                .exists()
+                ._filtered_access("read")
+            )
             parts.append(
                 _(
                     "Refresh from saved criteria %(criteria)s",
-                    criteria=criteria.exists().display_name or fv.get("criteria_id"),
+                    criteria=criteria.display_name or fv.get("criteria_id"),
                 )
             )
         if fv.get("partner_domain"):
@@ -448,12 +474,24 @@ class CrmSegmentStepEngine(models.Model):
             ids = fv.get(key)
             if not ids:
                 continue
-            records = self.env[model].sudo().browse(ids).exists()
-            names = ", ".join(records[:10].mapped("display_name"))
-            if len(records) > 10:
+            # only what the user may read is named (the ids come over RPC)
+            records = self.env[model].browse(ids).exists()
+            readable = records._filtered_access("read")
+            names = ", ".join(readable[:10].mapped("display_name"))
+            if len(readable) > 10:
                 names = _(
-                    "%(names)s and %(count)s more", names=names, count=len(ids) - 10
+                    "%(names)s and %(count)s more",
+                    names=names,
+                    count=len(readable) - 10,
                 )
+            hidden = len(records) - len(readable)
+            if hidden:
+                hidden_text = (
+                    _("1 hidden record")
+                    if hidden == 1
+                    else _("%(count)s hidden records", count=hidden)
+                )
+                names = f"{names}, {hidden_text}" if names else hidden_text
             parts.append(f"{label(key)}: {names}")
         for key in (*DATE_FILTERS, *SELECTION_FILTERS):
             if fv.get(key):

@@ -486,8 +486,18 @@ class TestDynamicSegment(SegmentCase):
         self.apply("add", job_responsibility_ids=self.purchase.ids)
         self.apply("reduce", business_relation_ids=self.vendor.ids)
         criteria = self.segment._save_criteria("T-DYN", "Dynamic buyers")
-        dynamic = self.env["crm.segment"].create(
-            {"description": "Dynamic", "criteria_id": criteria.id, "auto_refresh": True}
+        # the nightly refresh runs as the segment's owner: a Campaign User
+        dynamic = (
+            self.env["crm.segment"]
+            .with_user(self.user)
+            .create(
+                {
+                    "description": "Dynamic",
+                    "criteria_id": criteria.id,
+                    "auto_refresh": True,
+                }
+            )
+            .with_env(self.env)
         )
         dynamic.action_refresh()
         self.assertEqual(self.partners(dynamic), self.a1 | self.c1)
@@ -503,6 +513,7 @@ class TestDynamicSegment(SegmentCase):
             (step.mode, step.origin, step.inserted_count, step.removed_count),
             ("refresh", "refresh", 1, 2),
         )
+        self.assertEqual(step.create_uid, self.user)
         dynamic.action_go_back()
         self.assertEqual(self.line_values(dynamic), before)
 
@@ -574,3 +585,230 @@ class TestAccessAndRpc(SegmentCase):
             xmlrpc.client.dumps((result,), methodresponse=True)
             json.dumps(result)
         self.assertEqual(self.segment.line_count, 3)
+
+
+@tagged("post_install", "-at_install")
+class TestDynamicSegmentRefreshAsOwner(SegmentCase):
+    """The nightly refresh runs as the segment's creator, in its company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.env["res.company"].create(
+            {"name": "Test Other Fair Company"}
+        )
+        # a buyer of another company: the owner may not read this contact
+        cls.other_buyer = cls.env["res.partner"].create(
+            {
+                "name": "Olga Other Buyer",
+                "company_id": cls.other_company.id,
+                "job_responsibility_ids": [(6, 0, cls.purchase.ids)],
+            }
+        )
+        cls.criteria = cls.env["crm.segment.criteria"].create(
+            {
+                "code": "T-OWNER",
+                "name": "Buyers",
+                "step_ids": [
+                    fields.Command.create(
+                        {
+                            "mode": "add",
+                            "filter_values": {
+                                "job_responsibility_ids": cls.purchase.ids
+                            },
+                        }
+                    )
+                ],
+            }
+        )
+
+    def dynamic_segment(self, user=None):
+        Segment = self.env["crm.segment"]
+        if user:
+            Segment = Segment.with_user(user)
+        segment = Segment.create(
+            {
+                "description": "Dynamic buyers",
+                "criteria_id": self.criteria.id,
+                "auto_refresh": True,
+                "user_id": False,
+            }
+        )
+        return segment.with_env(self.env)
+
+    def test_refresh_without_salesperson_respects_owner_rules(self):
+        dynamic = self.dynamic_segment(self.user)
+        self.env["crm.segment"]._cron_refresh_dynamic_segments()
+        self.assertEqual(self.partners(dynamic), self.a1 | self.b1 | self.c1)
+        self.assertNotIn(self.other_buyer, self.partners(dynamic))
+        step = dynamic.step_ids
+        self.assertEqual((step.mode, step.create_uid), ("refresh", self.user))
+
+    def test_refresh_runs_in_segment_company(self):
+        # an owner of both companies refreshes a segment of the first one
+        self.user.write(
+            {
+                "company_ids": [(4, self.other_company.id)],
+                "company_id": self.env.company.id,
+            }
+        )
+        dynamic = self.dynamic_segment(self.user)
+        self.env["crm.segment"]._cron_refresh_dynamic_segments()
+        self.assertEqual(self.partners(dynamic), self.a1 | self.b1 | self.c1)
+
+    def test_refresh_skips_segment_without_valid_owner(self):
+        archived_owner = self.dynamic_segment(self.user)
+        self.user.active = False
+        outsider = new_test_user(
+            self.env,
+            login="segment_other_company_owner",
+            groups="base.group_user,crm_campaign_segment.crm_campaign_segment_group_user",
+            company_id=self.other_company.id,
+            company_ids=[(6, 0, self.other_company.ids)],
+        )
+        no_access = self.dynamic_segment()
+        self.env.cr.execute(
+            "UPDATE crm_segment SET create_uid = %s WHERE id = %s",
+            (outsider.id, no_access.id),
+        )
+        no_access.invalidate_recordset(["create_uid"])
+        superuser_owned = self.dynamic_segment()
+        self.assertEqual(superuser_owned.create_uid.id, 1)
+        with self.assertLogs(
+            "odoo.addons.crm_campaign_segment.models.crm_segment_builder", "WARNING"
+        ) as logs:
+            self.env["crm.segment"]._cron_refresh_dynamic_segments()
+        for segment in (archived_owner, no_access, superuser_owned):
+            self.assertFalse(segment.line_ids)
+            self.assertFalse(segment.step_ids)
+            self.assertTrue(
+                any(segment.name in message for message in logs.output),
+                f"no warning about {segment.name}: {logs.output}",
+            )
+
+    def test_refresh_button_runs_as_clicking_user(self):
+        dynamic = self.dynamic_segment()
+        dynamic.with_user(self.user).action_refresh()
+        self.assertEqual(self.partners(dynamic), self.a1 | self.b1 | self.c1)
+        self.assertEqual(dynamic.step_ids.create_uid, self.user)
+
+
+@tagged("post_install", "-at_install")
+class TestStepDescriptionsHideUnreadable(SegmentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        other_company = cls.env["res.company"].create({"name": "Test Hidden Company"})
+        cls.hidden = cls.env["res.partner"].create(
+            [
+                {"name": "Secret Hidden One", "company_id": other_company.id},
+                {"name": "Secret Hidden Two", "company_id": other_company.id},
+            ]
+        )
+
+    def test_describe_counts_unreadable_records(self):
+        Step = self.env["crm.segment.step"].with_user(self.user)
+        description = Step._describe(
+            "add", {"partner_ids": (self.a1 | self.hidden).ids}
+        )
+        self.assertIn("Anna Buyer", description)
+        self.assertIn("2 hidden records", description)
+        self.assertNotIn("Secret", description)
+        description = Step._describe("add", {"partner_ids": self.hidden[:1].ids})
+        self.assertIn("1 hidden record", description)
+        self.assertNotIn("Secret", description)
+
+    def test_filter_on_unreadable_records_is_refused(self):
+        segment = self.segment.with_user(self.user)
+        with self.assertRaisesRegex(UserError, "cannot read"):
+            segment._apply_step("add", {"partner_ids": (self.a1 | self.hidden).ids})
+        self.assertFalse(self.segment.step_ids)
+        # records that no longer exist are no error: they match nothing
+        segment._apply_step("add", {"partner_ids": [self.a1.id, 999999999]})
+        self.assertEqual(self.partners(), self.a1)
+
+
+@tagged("post_install", "-at_install")
+class TestLineContactIsFixed(SegmentCase):
+    def test_changed_contact_is_refused_and_go_back_is_exact(self):
+        self.apply("add", partner_ids=(self.a1 | self.b1).ids)
+        line = self.segment.line_ids.filtered(lambda line: line.partner_id == self.a1)
+        with self.assertRaises(UserError):
+            line.write({"partner_id": self.c1.id})
+        other = self.env["crm.segment"].create({"description": "Other"})
+        with self.assertRaises(UserError):
+            line.write({"segment_id": other.id})
+        self.assertEqual(self.partners(), self.a1 | self.b1)
+        self.segment.action_go_back()
+        self.assertEqual(self.segment.line_count, 0)
+        self.assertFalse(self.partners())
+        self.assertFalse(self.partners(other))
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignUserBuildsSegment(SegmentCase):
+    """The walkthrough steps as a Campaign User, with the history read-only
+    and the steps not deletable for users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        user_group = cls.env.ref("crm_campaign_segment.crm_campaign_segment_group_user")
+        Access = cls.env["ir.model.access"]
+        Access.search(
+            [
+                ("model_id.model", "=", "crm.segment.history"),
+                ("group_id", "=", user_group.id),
+            ]
+        ).write({"perm_write": False, "perm_create": False, "perm_unlink": False})
+        Access.search(
+            [
+                ("model_id.model", "=", "crm.segment.step"),
+                ("group_id", "=", user_group.id),
+            ]
+        ).write({"perm_unlink": False})
+        cls.segment = (
+            cls.env["crm.segment"]
+            .with_user(cls.user)
+            .create({"description": "Campaign user segment"})
+        )
+
+    def test_walkthrough_as_campaign_user(self):
+        History = self.env["crm.segment.history"].with_user(self.user)
+        self.assertFalse(History.has_access("create"))
+        self.assertFalse(
+            self.env["crm.segment.step"].with_user(self.user).has_access("unlink")
+        )
+        segment = self.segment.with_user(self.user)
+        segment._apply_step("add", {"job_responsibility_ids": self.purchase.ids})
+        self.assertEqual(self.partners(), self.a1 | self.b1 | self.c1)
+        added = self.line_values()
+        segment._apply_step("reduce", {"business_relation_ids": self.customer.ids})
+        self.assertEqual(self.partners(), self.b1)
+        segment.action_go_back()
+        self.assertEqual(self.line_values(), added)
+        segment.action_go_forward()
+        self.assertEqual(self.partners(), self.b1)
+        segment.action_go_back()
+        # a new step after going back discards the undone reduce
+        segment._apply_step("reduce", {"business_relation_ids": self.vendor.ids})
+        self.assertEqual(self.partners(), self.a1 | self.c1)
+        self.assertEqual(len(segment.step_ids), 2)
+        self.assertFalse(segment.can_go_forward)
+        # lines added and deleted by hand are steps too
+        segment.write({"line_ids": [fields.Command.create({"partner_id": self.b1.id})]})
+        self.assertEqual(self.partners(), self.a1 | self.b1 | self.c1)
+        segment.line_ids.filtered(lambda line: line.partner_id == self.a1).unlink()
+        self.assertEqual(self.partners(), self.b1 | self.c1)
+        self.assertEqual(
+            segment.step_ids.sorted("sequence").mapped("origin")[-2:],
+            ["manual", "manual"],
+        )
+        self.assertTrue(History.search_count([("segment_id", "=", segment.id)]))
+        segment.action_go_back()
+        segment.action_go_back()
+        self.assertEqual(self.partners(), self.a1 | self.c1)
+        # and a new step after going back over manual steps
+        segment._apply_step("add", {"partner_ids": self.b1.ids})
+        self.assertEqual(self.partners(), self.a1 | self.b1 | self.c1)
+        self.assertEqual(len(segment.step_ids), 3)
