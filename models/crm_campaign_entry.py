@@ -1,6 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .crm_logged_segment import MANAGER_GROUP
+
+# Fields only the logging engine (as superuser) or a campaign manager may set
+# directly: canceling goes through action_cancel, which cascades.
+MANAGER_FIELDS = {"canceled", "logged_segment_id"}
 
 
 class CrmCampaignEntry(models.Model):
@@ -52,8 +58,38 @@ class CrmCampaignEntry(models.Model):
                 entry._origin, (0, 0.0, 0.0)
             )
 
+    def _check_protected_fields(self, fields_written):
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return
+        refused = set(fields_written) & MANAGER_FIELDS
+        if refused:
+            raise AccessError(
+                _(
+                    "Campaign entries: %(fields)s can only be set by logging a "
+                    "segment or with Cancel.",
+                    fields=", ".join(
+                        self._fields[name].get_description(self.env)["string"]
+                        for name in sorted(refused)
+                    ),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_protected_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_protected_fields(vals)
+        return super().write(vals)
+
     def action_cancel(self):
-        """Cancel the campaign entries (or restore them), cascading."""
+        """Cancel the campaign entries (or restore them), cascading.
+
+        The e-mails of canceled interactions still waiting in the queue are
+        canceled too.
+        """
         for entry in self:
             canceled = not entry.canceled
             if not canceled and entry.logged_segment_id.canceled:
@@ -64,8 +100,12 @@ class CrmCampaignEntry(models.Model):
                         campaign=entry.campaign_id.display_name,
                     )
                 )
-            entry.write({"canceled": canceled})
+            entry.check_access("write")
+            # protected field, written after the checks above
+            entry.sudo().write({"canceled": canceled})
             entry.interaction_ids.with_context(
                 crm_cancel_cascade=True, tracking_disable=True
             ).write({"canceled": canceled})
+            if canceled:
+                entry.interaction_ids._cancel_outgoing_mails()
         return True

@@ -67,9 +67,14 @@ class CrmInteraction(models.Model):
         DELIVERY_STATUSES, default="none", required=True, tracking=True
     )
     delivery_error = fields.Text()
-    mail_id = fields.Many2one("mail.mail", string="E-mail", ondelete="set null")
+    mail_id = fields.Many2one(
+        "mail.mail", string="E-mail", ondelete="set null", index="btree_not_null"
+    )
     attachment_id = fields.Many2one(
-        "ir.attachment", string="Document", ondelete="set null"
+        "ir.attachment",
+        string="Document",
+        ondelete="set null",
+        index="btree_not_null",
     )
     canceled = fields.Boolean(tracking=True, index=True)
     lead_id = fields.Many2one("crm.lead", string="Opportunity", index=True)
@@ -81,7 +86,7 @@ class CrmInteraction(models.Model):
     )
     body_html = fields.Html(
         string="Letter Body",
-        sanitize=False,
+        sanitize="email_outgoing",
         readonly=True,
         help="The letter as it was merged for the contact when the segment was "
         "logged; the printed letter shows it.",
@@ -168,7 +173,23 @@ class CrmInteraction(models.Model):
         ):
             if interactions:
                 interactions.write({"canceled": canceled})
+                if canceled:
+                    interactions._cancel_outgoing_mails()
         return True
+
+    def _cancel_outgoing_mails(self):
+        """Cancel the e-mails of these interactions that are still queued.
+
+        Their delivery ends in error ("canceled before it was sent"): once
+        restored, the interaction can be resent.
+        """
+        mails = self.sudo().mail_id.filtered(lambda mail: mail.state == "outgoing")
+        if not mails:
+            return
+        mails.cancel()
+        self.filtered(lambda i: i.sudo().mail_id in mails)._set_delivery_status(
+            "error", _("Canceled before the e-mail was sent.")
+        )
 
     # -------------------------------------------------------------------------
     # DELIVERY

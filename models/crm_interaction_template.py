@@ -113,12 +113,12 @@ class CrmInteractionTemplateLang(models.Model):
     subject = fields.Char()
     body_html = fields.Html(
         string="E-mail Body",
-        sanitize=False,
+        sanitize="email_outgoing",
         help="Body of the e-mail. Placeholders such as {{ object.name }} are "
         "filled in for each contact.",
     )
     letter_body = fields.Html(
-        sanitize=False,
+        sanitize="email_outgoing",
         help="Body of the printed letter. Placeholders such as "
         "{{ object.name }} are filled in for each contact.",
     )

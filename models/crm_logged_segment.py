@@ -2,6 +2,14 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+MANAGER_GROUP = "crm_campaign_segment.crm_campaign_segment_group_manager"
+LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
+# Fields only the logging engine (as superuser) or a campaign manager may set
+# directly; the engine's own writes are made with sudo().
+MANAGER_FIELDS = {"canceled", "job_state", "segment_id", "send", "user_id"}
+# Fields only the logging engine may set
+ENGINE_FIELDS = {"texts_trusted"}
+
 
 class CrmLoggedSegment(models.Model):
     _name = "crm.logged.segment"
@@ -39,13 +47,23 @@ class CrmLoggedSegment(models.Model):
         "crm.segment", string="Follow-up Segment", readonly=True, ondelete="set null"
     )
     job_state = fields.Selection(
-        [("queued", "Logging in Progress"), ("done", "Done")],
+        [("queued", "Logging in Progress"), ("error", "Error"), ("done", "Done")],
         string="Logging Status",
         default="done",
         required=True,
         readonly=True,
         copy=False,
-        help="Large segments are logged in the background, batch by batch.",
+        help="Large segments are logged in the background, batch by batch. A job "
+        "that fails stops in Error, with the reason in the chatter: a campaign "
+        "manager retries or cancels it.",
+    )
+    texts_trusted = fields.Boolean(
+        string="Subjects by Template Editors",
+        readonly=True,
+        copy=False,
+        help="When the segment was logged, its subject and its lines' subjects "
+        "were last written by members of Mail Template Editor: their "
+        "placeholders may use any expression, not only simple fields.",
     )
     line_total = fields.Integer(
         string="Lines to Log", readonly=True, help="Segment lines when it was logged."
@@ -93,14 +111,41 @@ class CrmLoggedSegment(models.Model):
                 part for part in (logged.name, logged.description) if part
             )
 
+    def _check_protected_fields(self, fields_written):
+        """Refuse direct writes of the engine's fields (canceling included,
+        which must cascade) by anyone but the engine and campaign managers."""
+        if self.env.su:
+            return
+        fields_written = set(fields_written)
+        refused = fields_written & ENGINE_FIELDS
+        if not refused and not self.env.user.has_group(MANAGER_GROUP):
+            refused = fields_written & MANAGER_FIELDS
+        if refused:
+            raise AccessError(
+                _(
+                    "Logged segments: %(fields)s can only be set by logging the "
+                    "segment or by the actions of a campaign manager (Cancel, "
+                    "Retry).",
+                    fields=", ".join(
+                        self._fields[name].get_description(self.env)["string"]
+                        for name in sorted(refused)
+                    ),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_protected_fields(vals)
             if not vals.get("name"):
                 vals["name"] = self.env["ir.sequence"].next_by_code(
                     "crm.logged.segment"
                 )
         return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_protected_fields(vals)
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_canceled(self):
@@ -110,23 +155,21 @@ class CrmLoggedSegment(models.Model):
             )
 
     def _check_manager(self):
-        if not self.env.user.has_group(
-            "crm_campaign_segment.crm_campaign_segment_group_manager"
-        ):
+        if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(_("Only campaign managers can cancel logged segments."))
 
     def action_cancel(self):
-        """Cancel the logged segments (or restore them), cascading."""
+        """Cancel the logged segments (or restore them), cascading.
+
+        A job still queued (or in error) can be canceled: the background job
+        no longer processes it, and restoring it resumes it.  The e-mails of
+        its interactions that are still waiting in the queue are canceled.
+        """
         self._check_manager()
         for logged in self:
-            if logged.job_state == "queued":
-                raise UserError(
-                    _(
-                        "Logged segment %(logged)s is still being logged: cancel it "
-                        "when logging is done.",
-                        logged=logged.display_name,
-                    )
-                )
+            if logged.job_state in ("queued", "error") and logged.segment_id:
+                # not while the background job is logging a batch of it
+                logged.segment_id._log_lock_job()
             canceled = not logged.canceled
             logged.write({"canceled": canceled})
             # one UPDATE per model, without a tracking message per record
@@ -135,6 +178,36 @@ class CrmLoggedSegment(models.Model):
                 {"canceled": canceled}
             )
             logged.interaction_ids.with_context(**cascade).write({"canceled": canceled})
+            if canceled:
+                logged.interaction_ids._cancel_outgoing_mails()
+            elif logged.job_state == "queued":
+                self.env.ref(LOG_CRON).sudo()._trigger()
+        return True
+
+    def action_retry_logging(self):
+        """Queue logging jobs that stopped on an error again (managers).
+
+        The job resumes at the first line without an interaction: lines
+        logged before the error are not logged (nor e-mailed) twice.
+        """
+        self._check_manager()
+        failed = self.filtered(lambda logged: logged.job_state == "error")
+        if failed != self or failed.filtered("canceled"):
+            raise UserError(
+                _(
+                    "Only logging jobs in error that are not canceled can be "
+                    "retried: %(logged)s.",
+                    logged=", ".join(
+                        (self - failed | self.filtered("canceled")).mapped(
+                            "display_name"
+                        )
+                    ),
+                )
+            )
+        failed.write({"job_state": "queued"})
+        for logged in failed:
+            logged.message_post(body=_("Logging queued again."))
+        self.env.ref(LOG_CRON).sudo()._trigger()
         return True
 
     def _get_letters(self):

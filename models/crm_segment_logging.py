@@ -7,11 +7,14 @@ Rendering rights
 letter bodies) are rendered by ``mail.render.mixin`` in its sandbox, always in
 the environment of the user who logs the segment (never as superuser), so
 record rules apply to everything an expression reads.  Which expressions are
-allowed follows Odoo's own rule for mail templates: content written by a
-member of *Mail Template Editor* (or an administrator, or data files) renders
-like a ``mail.template`` (any sandboxed expression); content written by anyone
-else renders like the composer of a user outside that group (only the simple
-field paths Odoo allows), unless the logging user is an editor himself.  An
+allowed follows Odoo's own rule for mail templates: a text whose last
+writer (the ``write_uid`` of the exact record holding it: template language
+row, segment line, segment, attachment) is a member of *Mail Template Editor*,
+or that comes from data files, renders like a ``mail.template`` (any sandboxed
+expression); any other text only renders Odoo's simple field paths
+(``{{ object.name }}``), whoever logs the segment.  The segment's and lines'
+subjects are judged when the segment is logged (logging writes the segment),
+the template rows and attachments again when they are rendered.  An
 expression that is not allowed, or that does not compile, is refused when the
 segment is checked, before anything is written.
 """
@@ -24,9 +27,9 @@ import zipfile
 
 import psycopg2.errors
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, email_normalize, format_date, html_escape
+from odoo.tools import SQL, email_normalize, format_date, html_escape, is_html_empty
 from odoo.tools.rendering_tools import parse_inline_template
 from odoo.tools.safe_eval import test_python_expr
 
@@ -97,7 +100,7 @@ class CrmSegment(models.Model):
         help="The logged segment created when this segment was logged.",
     )
     log_job_state = fields.Selection(
-        [("queued", "Logging in Progress"), ("done", "Done")],
+        [("queued", "Logging in Progress"), ("error", "Error"), ("done", "Done")],
         string="Logging Status",
         compute="_compute_logged_segment_id",
     )
@@ -133,16 +136,18 @@ class CrmSegment(models.Model):
         self.ensure_one()
         self.check_access("write")
         self._log_lock()
-        missing_lines = self._log_check(send, missing_email)
+        texts_trusted = self._log_texts_trusted()
+        missing_lines = self._log_check(send, missing_email, texts_trusted)
         segment = self.with_context(crm_segment_logging=True)
         segment._log_apply_missing_email(missing_lines, missing_email)
-        logged = segment._log_create_header(send, create_follow_up)
+        logged = segment._log_create_header(send, create_follow_up, texts_trusted)
         params = self.env["ir.config_parameter"].sudo()
         threshold = int(
             params.get_param("crm_campaign_segment.background_threshold", 5000)
         )
         if logged.line_total > threshold:
-            logged.job_state = "queued"
+            # protected field: the engine writes it as superuser
+            logged.sudo().job_state = "queued"
             self.env.ref(LOG_CRON).sudo()._trigger()
             return logged.id
         batch_size = segment._log_batch_size()
@@ -177,9 +182,14 @@ class CrmSegment(models.Model):
             names.append(_("and %(count)s more", count=len(records) - MAX_LISTED))
         return ", ".join(names)
 
-    def _log_check(self, send, missing_email):
+    def _log_check(self, send, missing_email, texts_trusted=None):
         """Check everything logging needs; raise a UserError, write nothing.
 
+        Set-based: the lines are counted and grouped in SQL, never loaded one
+        by one, so that checking a large segment stays quick.
+
+        :param bool texts_trusted: whether the segment's and lines' subjects
+            may use any expression (see ``_log_texts_trusted``)
         :return: the e-mail lines whose contact has no valid address
         """
         self.ensure_one()
@@ -191,28 +201,33 @@ class CrmSegment(models.Model):
                     segment=self.name,
                 )
             )
-        lines = self.line_ids
-        if not lines:
+        if texts_trusted is None:
+            texts_trusted = self._log_texts_trusted()
+        Line = self.env["crm.segment.line"]
+        if not Line.search_count([("segment_id", "=", self.id)], limit=1):
             raise UserError(
                 _(
                     "Segment %(segment)s has no lines: add contacts before logging it.",
                     segment=self.display_name,
                 )
             )
-        no_template = lines.filtered(
-            lambda line: (
-                not (line.interaction_template_id or self.interaction_template_id)
-            )
-        )
-        if no_template:
-            raise UserError(
-                _(
-                    "Segment %(segment)s: every line needs an interaction template. "
-                    "Lines without one: %(contacts)s.",
-                    segment=self.display_name,
-                    contacts=self._log_list(no_template.partner_id),
+        if not self.interaction_template_id:
+            no_template = [
+                ("segment_id", "=", self.id),
+                ("interaction_template_id", "=", False),
+            ]
+            count = Line.search_count(no_template)
+            if count:
+                raise UserError(
+                    _(
+                        "Segment %(segment)s: every line needs an interaction "
+                        "template. Lines without one: %(contacts)s.",
+                        segment=self.display_name,
+                        contacts=self._log_list_lines(
+                            Line.search(no_template, limit=MAX_LISTED), count
+                        ),
+                    )
                 )
-            )
         if missing_email not in (False, None, "hard_copy", "skip"):
             raise UserError(
                 _(
@@ -221,13 +236,8 @@ class CrmSegment(models.Model):
                     choice=missing_email,
                 )
             )
-        email_lines = lines.filtered(lambda line: line.correspondence_type == "email")
-        missing = email_lines.filtered(
-            lambda line: not email_normalize(line.partner_id.email or "")
-        )
-        if not send:
-            return missing.browse()
-        if missing and not missing_email:
+        missing = self._log_missing_email_lines()
+        if send and missing and not missing_email:
             raise UserError(
                 _(
                     "Segment %(segment)s: these contacts have no valid e-mail "
@@ -237,63 +247,164 @@ class CrmSegment(models.Model):
                     contacts=self._log_list(missing.partner_id),
                 )
             )
-        if missing_email == "skip":
-            lines -= missing
-        switched = missing if missing_email == "hard_copy" else missing.browse()
-        self._log_check_deliveries(lines, switched)
-        return missing
+        skipped = missing if send and missing_email == "skip" else missing.browse()
+        switched = missing if send and missing_email == "hard_copy" else Line
+        self._log_check_deliveries(send, switched, skipped, texts_trusted)
+        return missing if send else missing.browse()
 
-    def _log_check_deliveries(self, lines, switched):
-        """Check subjects, documents and placeholders of the lines to send."""
-        problems = {"subject": [], "document": [], "letter": []}
+    def _log_list_lines(self, lines, count):
+        """Name the contacts of the first lines of ``count`` lines."""
+        names = lines[:MAX_LISTED].partner_id.mapped("display_name")
+        if count > MAX_LISTED:
+            names.append(_("and %(count)s more", count=count - MAX_LISTED))
+        return ", ".join(names)
+
+    def _log_missing_email_lines(self, limit=None):
+        """E-mail lines whose contact has no valid e-mail address, in line order.
+
+        SQL preselects the contacts without a normalized address or with
+        several addresses; only those are checked in Python, with the same
+        strict rule as before (``email_normalize``).
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, p.email
+                  FROM crm_segment_line l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.segment_id = %(segment)s
+                   AND l.correspondence_type = 'email'
+                   AND (p.email_normalized IS NULL
+                        OR LENGTH(p.email) - LENGTH(REPLACE(p.email, '@', '')) > 1)
+                 ORDER BY l.id
+                """,
+                segment=self.id,
+            )
+        )
+        ids = [line_id for line_id, email in rows if not email_normalize(email or "")]
+        return self.env["crm.segment.line"].browse(ids[:limit] if limit else ids)
+
+    def _log_line_groups(self, switched, skipped):
+        """The lines grouped by what logging them needs, in one query.
+
+        :return: list of dicts (template, lang, ctype, subject, count, line_ids
+            = the first line ids of the group, enough to name contacts)
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT COALESCE(l.interaction_template_id, %(template)s),
+                       l.lang,
+                       CASE WHEN l.id = ANY(%(switched)s) THEN 'hard_copy'
+                            ELSE l.correspondence_type END,
+                       NULLIF(l.subject, ''),
+                       COUNT(*),
+                       (ARRAY_AGG(l.id ORDER BY l.id))[1:%(listed)s]
+                  FROM crm_segment_line l
+                 WHERE l.segment_id = %(segment)s
+                   AND NOT l.id = ANY(%(skipped)s)
+                 GROUP BY 1, 2, 3, 4
+                 ORDER BY MIN(l.id)
+                """,
+                template=self.interaction_template_id.id or None,
+                switched=switched.ids,
+                skipped=skipped.ids,
+                listed=MAX_LISTED + 1,
+                segment=self.id,
+            )
+        )
+        Template = self.env["crm.interaction.template"]
+        return [
+            {
+                "template": Template.browse(template_id),
+                "lang": lang,
+                "ctype": ctype,
+                "subject": subject,
+                "count": count,
+                "line_ids": line_ids,
+            }
+            for template_id, lang, ctype, subject, count, line_ids in rows
+        ]
+
+    def _log_check_deliveries(self, send, switched, skipped, texts_trusted):
+        """Check subjects, bodies, documents and placeholders of the lines.
+
+        Subjects are rendered on every interaction, so their placeholders are
+        always checked; the rest only when sending.
+        """
+        problems = {"subject": [], "document": [], "letter": [], "empty": []}
         sources = {}
         segment = self.with_context(crm_log_document_cache={})
-        switched_ids = set(switched.ids)
-        for line in lines:
-            ctype = "hard_copy" if line.id in switched_ids else line.correspondence_type
-            if ctype not in ("email", "hard_copy"):
+        other_attachments = any(
+            not _is_docx_name(name) for name in self.attachment_ids.mapped("name")
+        )
+        for group in self._log_line_groups(switched, skipped):
+            ctype, template, lang = group["ctype"], group["template"], group["lang"]
+            subject, trusted, where = self._log_subject_source(
+                template, lang, group["subject"] or self.subject, texts_trusted
+            )
+            if subject:
+                sources[("subject", subject, trusted)] = (subject, where, trusted)
+            if not send or ctype not in ("email", "hard_copy"):
                 continue
-            template = line.interaction_template_id or self.interaction_template_id
-            row = template._get_language(line.lang)
-            documents = segment._log_documents(template, line.lang)
+            row = template._get_language(lang)
+            documents = segment._log_documents(template, lang)
             if ctype == "email":
-                subject, author = self._log_subject_source(
-                    template, line.lang, line.subject
-                )
                 if not subject:
-                    problems["subject"].append(line)
-                else:
-                    sources[("subject", subject)] = (subject, template, author)
+                    problems["subject"].append(group)
                 if self.send_word_as_attachment and not documents:
-                    problems["document"].append(line)
+                    problems["document"].append(group)
+                elif (
+                    is_html_empty(row.body_html)
+                    and not (self.send_word_as_attachment and documents)
+                    and not other_attachments
+                ):
+                    problems["empty"].append(group)
                 if row.body_html:
-                    sources[("body", row.id)] = (row.body_html, template, row.write_uid)
+                    sources[("body", row.id)] = (
+                        row.body_html,
+                        template.display_name,
+                        self._log_is_trusted(row.write_uid),
+                    )
             else:
                 if not documents and not row.letter_body:
-                    problems["letter"].append(line)
+                    problems["letter"].append(group)
                 if row.letter_body:
                     sources[("letter", row.id)] = (
                         row.letter_body,
-                        template,
-                        row.write_uid,
+                        template.display_name,
+                        self._log_is_trusted(row.write_uid),
                     )
             if ctype == "hard_copy" or self.send_word_as_attachment:
                 for document in documents:
-                    sources[document["key"]] = (document, None, document["author"])
+                    sources[document["key"]] = (
+                        document,
+                        document["name"],
+                        document["trusted"],
+                    )
         self._log_raise_problems(problems)
         self._log_check_sources(sources)
 
+    def _log_group_contacts(self, groups):
+        """Name the contacts of the lines of ``groups``, in line order."""
+        line_ids = sorted(line_id for group in groups for line_id in group["line_ids"])
+        return self._log_list_lines(
+            self.env["crm.segment.line"].browse(line_ids[:MAX_LISTED]),
+            sum(group["count"] for group in groups),
+        )
+
     def _log_raise_problems(self, problems):
-        Line = self.env["crm.segment.line"]
         if problems["subject"]:
             raise UserError(
                 _(
                     "Segment %(segment)s: e-mails need a subject, on the segment or "
                     "in the template's language row. Missing for: %(contacts)s.",
                     segment=self.display_name,
-                    contacts=self._log_list(
-                        Line.concat(*problems["subject"]).partner_id
-                    ),
+                    contacts=self._log_group_contacts(problems["subject"]),
                 )
             )
         for key, label in (
@@ -301,7 +412,8 @@ class CrmSegment(models.Model):
             ("letter", _("A Word (.docx) document or a letter body")),
         ):
             if problems[key]:
-                failing = Line.concat(*problems[key])
+                failing = problems[key]
+                first = min(failing, key=lambda group: min(group["line_ids"]))
                 raise UserError(
                     _(
                         "Segment %(segment)s: %(what)s is missing for language "
@@ -310,17 +422,33 @@ class CrmSegment(models.Model):
                         "%(contacts)s.",
                         segment=self.display_name,
                         what=label,
-                        langs=", ".join(sorted({line.lang or "-" for line in failing})),
-                        template=(
-                            failing[0].interaction_template_id
-                            or self.interaction_template_id
-                        ).display_name,
-                        contacts=self._log_list(failing.partner_id),
+                        langs=", ".join(
+                            sorted({group["lang"] or "-" for group in failing})
+                        ),
+                        template=first["template"].display_name,
+                        contacts=self._log_group_contacts(failing),
                     )
                 )
+        if problems["empty"]:
+            failing = problems["empty"]
+            first = min(failing, key=lambda group: min(group["line_ids"]))
+            raise UserError(
+                _(
+                    "Segment %(segment)s: the e-mails of template %(template)s in "
+                    "language %(langs)s would have neither a body nor an "
+                    "attachment. Write an e-mail body in the template's language "
+                    "row or attach a document. Contacts: %(contacts)s.",
+                    segment=self.display_name,
+                    template=first["template"].display_name,
+                    langs=", ".join(
+                        sorted({group["lang"] or "-" for group in failing})
+                    ),
+                    contacts=self._log_group_contacts(failing),
+                )
+            )
 
     def _log_check_sources(self, sources):
-        for source, record, author in sources.values():
+        for source, where, trusted in sources.values():
             if isinstance(source, dict):
                 try:
                     placeholders = docx_merge.find_placeholders(source["data"])
@@ -334,18 +462,16 @@ class CrmSegment(models.Model):
                             error=str(error),
                         )
                     ) from None
-                expressions, where = placeholders["expressions"], source["name"]
+                expressions = placeholders["expressions"]
             else:
                 expressions = [
                     expression
                     for __, expression, __ in parse_inline_template(str(source))
                     if expression
                 ]
-                where = record.display_name
-            self._log_check_expressions(expressions, where, author)
+            self._log_check_expressions(expressions, where, trusted)
 
-    def _log_check_expressions(self, expressions, where, author):
-        trusted = self._log_is_trusted(author)
+    def _log_check_expressions(self, expressions, where, trusted):
         QWeb = self.env["ir.qweb"]
         for expression in expressions:
             error = test_python_expr(expression, mode="eval")
@@ -362,29 +488,52 @@ class CrmSegment(models.Model):
             if not trusted and not QWeb._is_expression_allowed(
                 expression, "res.partner"
             ):
-                raise UserError(
-                    _(
-                        "The placeholder {{ %(expression)s }} in %(where)s may only "
-                        "be used in documents written by a member of %(group)s, or "
-                        "logged by one. Ask an administrator to upload the "
-                        "document or to log the segment.",
-                        expression=expression,
-                        where=where,
-                        group=self.env.ref(TEMPLATE_EDITOR_GROUP).sudo().full_name,
-                    )
-                )
+                self._log_raise_untrusted(expression, where)
 
+    def _log_raise_untrusted(self, expression, where):
+        raise UserError(
+            _(
+                "The placeholder {{ %(expression)s }} in %(where)s may only be used "
+                "in texts and documents last written by a member of %(group)s; "
+                "others may only use simple fields such as {{ object.name }}. Ask "
+                "a member to review and save (or upload) it again.",
+                expression=expression,
+                where=where,
+                group=self.env.ref(TEMPLATE_EDITOR_GROUP).sudo().full_name,
+            )
+        )
+
+    @api.model
     def _log_is_trusted(self, author):
-        """Whether content written by ``author`` may use any sandboxed expression."""
-        user = self.env.user
-        for candidate in (user, author.sudo()):
-            if candidate and (
-                candidate._is_superuser()
-                or candidate._is_admin()
-                or candidate.has_group(TEMPLATE_EDITOR_GROUP)
-            ):
-                return True
-        return False
+        """Whether a text last written by ``author`` may use any sandboxed
+        expression: only when its author is a *Mail Template Editor* (which
+        administrators are), or it comes from data files (no author, or the
+        superuser/OdooBot).  Who logs the segment does not matter.
+        """
+        author = author.sudo()
+        if not author or author.id == SUPERUSER_ID:
+            return True
+        return author.has_group(TEMPLATE_EDITOR_GROUP)
+
+    def _log_texts_trusted(self):
+        """Whether the segment's subject and its lines' subjects were last
+        written by template editors; read before logging writes anything (the
+        logging itself writes the segment and may write lines)."""
+        self.ensure_one()
+        if self.subject and not self._log_is_trusted(self.write_uid):
+            return False
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT write_uid FROM crm_segment_line
+                 WHERE segment_id = %s AND COALESCE(subject, '') != ''
+                """,
+                self.id,
+            )
+        )
+        Users = self.env["res.users"]
+        return all(self._log_is_trusted(Users.browse(uid)) for (uid,) in rows)
 
     # -------------------------------------------------------------------------
     # WRITING
@@ -408,24 +557,47 @@ class CrmSegment(models.Model):
             )
         self.message_post(body=body)
 
-    def _log_create_header(self, send, create_follow_up):
-        """Create the logged segment and its campaign entries; mark as logged."""
+    def _log_create_header(self, send, create_follow_up, texts_trusted=False):
+        """Create the logged segment and its campaign entries; mark as logged.
+
+        The header's engine fields (segment, send, job state, trust) are
+        protected against RPC writes: the engine creates it as superuser,
+        for the logging user.
+        """
         self.ensure_one()
-        lines = self.line_ids
-        logged = self.env["crm.logged.segment"].create(
-            {
-                "segment_id": self.id,
-                "description": self.description,
-                "company_id": self.company_id.id,
-                "send": bool(send),
-                "create_follow_up": bool(create_follow_up),
-                "line_total": len(lines),
-                "job_state": "done",
-            }
+        Line = self.env["crm.segment.line"]
+        line_domain = [("segment_id", "=", self.id)]
+        logged = (
+            self.env["crm.logged.segment"]
+            .sudo()
+            .create(
+                {
+                    "segment_id": self.id,
+                    "description": self.description,
+                    "company_id": self.company_id.id,
+                    "user_id": self.env.uid,
+                    "send": bool(send),
+                    "create_follow_up": bool(create_follow_up),
+                    "line_total": Line.search_count(line_domain),
+                    "job_state": "done",
+                    "texts_trusted": bool(texts_trusted),
+                }
+            )
+            .sudo(False)
         )
-        templates = lines.interaction_template_id | self.interaction_template_id
-        campaigns = self.campaign_id or templates.campaign_id
-        self.env["crm.campaign.entry"].create(
+        if self.campaign_id:
+            campaigns = self.campaign_id
+        else:
+            templates = self.interaction_template_id.union(
+                *(
+                    template
+                    for [template] in Line._read_group(
+                        line_domain, ["interaction_template_id"]
+                    )
+                )
+            )
+            campaigns = templates.campaign_id
+        self.env["crm.campaign.entry"].sudo().create(
             [
                 {
                     "campaign_id": campaign.id,
@@ -484,9 +656,29 @@ class CrmSegment(models.Model):
             )
             .create(vals_list)
         )
+        self._log_render_subjects(logged, interactions, lines)
         if logged.send:
             self._deliver(interactions)
         return interactions
+
+    def _log_render_subjects(self, logged, interactions, lines):
+        """Render the subject of each interaction for its contact and store it:
+        the e-mail, the letter and the Subject merge field show it."""
+        sources = {}
+        for interaction, line in zip(interactions, lines, strict=True):
+            text, trusted, where = self._log_subject_source(
+                interaction.template_id,
+                interaction.lang,
+                line.subject or self.subject,
+                logged.texts_trusted,
+            )
+            if text:
+                sources[interaction.id] = (text, trusted, where)
+        self._log_update_column(
+            interactions,
+            "subject",
+            self._log_render_texts(interactions, sources, escape=False),
+        )
 
     def _prepare_interaction_values(self, logged, line, entries):
         """Values of the interaction logged for ``line`` (extension point)."""
@@ -512,8 +704,10 @@ class CrmSegment(models.Model):
             "date": logged.date,
             "template_id": template.id,
             "description": template.name,
-            "subject": self._log_subject_source(template, line.lang, line.subject)[0]
-            or self.subject,
+            # the source text; rendered per contact right after creation
+            "subject": self._log_subject_source(
+                template, line.lang, line.subject or self.subject, False
+            )[0],
             "cost": self.unit_cost if header_template else template.unit_cost,
             "duration": (
                 self.unit_duration if header_template else template.unit_duration
@@ -540,7 +734,7 @@ class CrmSegment(models.Model):
         self.ensure_one()
         if logged.create_follow_up and not logged.follow_up_segment_id:
             logged.follow_up_segment_id = self._log_create_follow_up(logged)
-        logged.job_state = "done"
+        logged.sudo().job_state = "done"
         logged.message_post(
             body=_(
                 "Segment %(segment)s logged: %(count)s interactions.",
@@ -581,39 +775,83 @@ class CrmSegment(models.Model):
         have none yet, in the cron's transaction, which Odoo commits after the
         run: after a crash the next run starts from the first line without an
         interaction, so each line is logged once and e-mailed at most once.
+
+        Each job runs in a savepoint: a job that fails (a template edited
+        into an invalid expression after it was queued, ...) is rolled back,
+        set to *Error* with the reason in its chatter, and the run goes on
+        with the next queued job; a manager retries or cancels it.  Canceled
+        jobs are not processed.
         """
         Logged = self.env["crm.logged.segment"].sudo()
-        logged = Logged.search([("job_state", "=", "queued")], order="id", limit=1)
-        if not logged:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            return
+        jobs = Logged.search(
+            [("job_state", "=", "queued"), ("canceled", "=", False)], order="id"
+        )
+        done = 0
+        for logged in jobs:
+            try:
+                with self.env.cr.savepoint():
+                    processed = self._log_run_job(logged)
+            except psycopg2.OperationalError:
+                # transient (lock, serialization): the cron retries later
+                raise
+            except Exception as error:  # noqa: BLE001 - any error stops the job
+                self._log_job_failed(logged, error)
+                continue
+            if processed is not None:
+                done = processed
+                break
+        self.env["ir.cron"]._notify_progress(
+            done=done, remaining=self._log_remaining_count()
+        )
+
+    @api.model
+    def _log_run_job(self, logged):
+        """Log one batch of a queued job.
+
+        :return: the number of lines logged, or None when the job was not
+            processed (locked by another transaction, canceled meanwhile)
+        """
         if not logged.segment_id:
             # the segment was deleted meanwhile: nothing more can be logged
-            logged.job_state = "done"
-            self.env["ir.cron"]._notify_progress(
-                done=0, remaining=self._log_remaining_count()
-            )
-            return
+            logged.sudo().job_state = "done"
+            return 0
         segment = (
             logged.segment_id.with_user(logged.user_id)
             .with_company(logged.company_id)
             .with_context(crm_segment_logging=True)
         )
         logged = logged.with_env(segment.env)
-        done = 0
         try:
             segment._log_lock_job()
         except UserError:
             _logger.info("Segment %s is locked, logging it later", segment.name)
-        else:
-            lines = segment._log_pending_lines(logged, segment._log_batch_size())
-            if lines:
-                segment._log_process_lines(logged, lines)
-                done = len(lines)
-            if not segment._log_pending_lines(logged, 1):
-                segment._log_finalize(logged)
-        self.env["ir.cron"]._notify_progress(
-            done=done, remaining=self._log_remaining_count()
+            return None
+        # canceled (or set to error) while this run waited for the lock
+        logged.invalidate_recordset(["job_state", "canceled"])
+        if logged.job_state != "queued" or logged.canceled:
+            return None
+        done = 0
+        lines = segment._log_pending_lines(logged, segment._log_batch_size())
+        if lines:
+            segment._log_process_lines(logged, lines)
+            done = len(lines)
+        if not segment._log_pending_lines(logged, 1):
+            segment._log_finalize(logged)
+        return done
+
+    @api.model
+    def _log_job_failed(self, logged, error):
+        """Stop a job on an error: state *Error*, the reason in its chatter."""
+        reason = error.args[0] if isinstance(error, UserError) else str(error)
+        _logger.warning("Logging %s failed: %s", logged.name, reason)
+        logged = logged.sudo()
+        logged.job_state = "error"
+        logged.message_post(
+            body=_(
+                "Logging stopped on an error: %(error)s A campaign manager can "
+                "retry it once the cause is fixed, or cancel it.",
+                error=reason,
+            )
         )
 
     def _log_lock_job(self):
@@ -646,6 +884,7 @@ class CrmSegment(models.Model):
                   FROM crm_logged_segment ls
                   JOIN crm_segment_line l ON l.segment_id = ls.segment_id
                  WHERE ls.job_state = 'queued'
+                   AND ls.canceled IS NOT TRUE
                    AND NOT EXISTS (
                         SELECT 1 FROM crm_interaction i
                          WHERE i.logged_segment_id = ls.id
@@ -698,18 +937,6 @@ class CrmSegment(models.Model):
         interactions -= blacklisted
         if not interactions:
             return
-        subjects = self._log_render_texts(
-            interactions,
-            {
-                interaction.id: self._log_subject_source(
-                    interaction.template_id,
-                    interaction.lang,
-                    interaction.segment_line_id.subject or self.subject,
-                )
-                for interaction in interactions
-            },
-            escape=False,
-        )
         bodies = self._log_render_rows(interactions, "body_html", escape=True)
         merged = {}
         if self.send_word_as_attachment:
@@ -747,7 +974,8 @@ class CrmSegment(models.Model):
             )
             mail_vals.append(
                 {
-                    "subject": subjects.get(interaction.id) or interaction.subject,
+                    # rendered for the contact when the interaction was logged
+                    "subject": interaction.subject,
                     "body_html": bodies.get(interaction.id) or "",
                     "email_from": (interaction.user_id.email_formatted or email_from),
                     "recipient_ids": [(4, interaction.partner_id.id)],
@@ -872,7 +1100,10 @@ class CrmSegment(models.Model):
         interactions.invalidate_recordset([column])
 
     def _log_documents(self, template, lang):
-        """Word documents to merge for a line: [{key, name, data, author}].
+        """Word documents to merge for a line: [{key, name, data, trusted}].
+
+        ``trusted`` tells whether the last writer of the record holding the
+        document (language row, attachment) may use any expression.
 
         The template's row for the language, else its default-language row,
         else the segment's .docx attachments.
@@ -894,7 +1125,7 @@ class CrmSegment(models.Model):
                         "key": ("row", row.id),
                         "name": row.word_document_name or f"{template.code}.docx",
                         "data": row.with_context(bin_size=False).word_document,
-                        "author": row.write_uid,
+                        "trusted": self._log_is_trusted(row.write_uid),
                     }
                 ]
                 break
@@ -904,7 +1135,8 @@ class CrmSegment(models.Model):
                     "key": ("attachment", attachment.id),
                     "name": attachment.name,
                     "data": attachment.raw,
-                    "author": attachment.create_uid,
+                    # whoever last wrote the attachment wrote its content
+                    "trusted": self._log_is_trusted(attachment.write_uid),
                 }
                 for attachment in self.attachment_ids
                 if _is_docx_name(attachment.name)
@@ -924,16 +1156,30 @@ class CrmSegment(models.Model):
             "salesperson": salesperson,
         }
 
-    def _log_render_expressions(self, expressions, partners, salesperson, lang, author):
+    def _log_render_expressions(
+        self, expressions, partners, salesperson, lang, trusted, where
+    ):
         """Render each expression for all ``partners`` in one call per expression.
+
+        A trusted text renders like a ``mail.template``; any other text only
+        renders Odoo's simple field paths, without evaluating anything, even
+        when the logging user is a template editor.
 
         :return: {expression: {partner_id: text}}
         """
-        renderer = self.env[
-            "mail.template" if self._log_is_trusted(author) else "mail.render.mixin"
-        ].with_context(lang=lang)
-        add_context = self._log_render_context(salesperson)
         result = {}
+        if not trusted:
+            renderer = self.env["mail.render.mixin"].with_context(lang=lang)
+            QWeb = self.env["ir.qweb"]
+            for expression in expressions:
+                if not QWeb._is_expression_allowed(expression, "res.partner"):
+                    self._log_raise_untrusted(expression, where)
+                result[expression] = renderer._render_template_inline_template_regex(
+                    "{{ " + expression + " }}", "res.partner", partners.ids
+                )
+            return result
+        renderer = self.env["mail.template"].with_context(lang=lang)
+        add_context = self._log_render_context(salesperson)
         for expression in expressions:
             result[expression] = renderer._render_template(
                 "{{ " + expression + " }}",
@@ -944,21 +1190,33 @@ class CrmSegment(models.Model):
             )
         return result
 
-    def _log_subject_source(self, template, lang, line_subject):
-        """The subject text of a line and its author.
+    def _log_subject_source(self, template, lang, line_subject, texts_trusted):
+        """The subject text of a line, whether it is trusted, and where it is.
 
         The template's row for the contact's own language wins (subjects are
-        picked per language), then the line's subject (the segment's
-        default), then the template's default-language row.
+        picked per language), then the line's subject (else the segment's),
+        then the template's default-language row.
+
+        :param bool texts_trusted: whether the segment's and lines' subjects
+            were last written by template editors
+        :return: (text, trusted, where)
         """
         rows = template.language_ids
         own = rows.filtered(lambda r: r.lang == lang)[:1]
         if own.subject:
-            return own.subject, own.write_uid
+            return (
+                own.subject,
+                self._log_is_trusted(own.write_uid),
+                template.display_name,
+            )
         if line_subject:
-            return line_subject, self.write_uid
+            return line_subject, bool(texts_trusted), self.display_name
         default = rows.filtered(lambda r: r.lang == template.lang)[:1]
-        return default.subject or False, default.write_uid
+        return (
+            default.subject or False,
+            self._log_is_trusted(default.write_uid),
+            template.display_name,
+        )
 
     def _log_render_rows(self, interactions, field, escape):
         """Render a field of the language rows (bodies) per interaction.
@@ -969,33 +1227,37 @@ class CrmSegment(models.Model):
         for interaction in interactions:
             row = interaction.template_id._get_language(interaction.lang)
             if row and row[field]:
-                sources[interaction.id] = (row[field], row.write_uid)
+                sources[interaction.id] = (
+                    row[field],
+                    self._log_is_trusted(row.write_uid),
+                    interaction.template_id.display_name,
+                )
         return self._log_render_texts(interactions, sources, escape)
 
     def _log_render_texts(self, interactions, sources, escape):
         """Render texts with ``{{ ... }}`` placeholders for each interaction.
 
         Each text is parsed once; each expression is rendered for all contacts
-        of a (text, author, salesperson, language) group in one call; values
+        of a (text, trust, salesperson, language) group in one call; values
         are HTML-escaped in HTML bodies.
 
-        :param dict sources: {interaction_id: (text, author)}
+        :param dict sources: {interaction_id: (text, trusted, where)}
         :return: {interaction_id: text}
         """
         groups = {}
         for interaction in interactions:
             if interaction.id not in sources:
                 continue
-            text, author = sources[interaction.id]
-            key = (str(text), author, interaction.user_id, interaction.lang)
+            text, trusted, where = sources[interaction.id]
+            key = (str(text), trusted, where, interaction.user_id, interaction.lang)
             groups.setdefault(key, []).append(interaction)
         result = {}
-        for (text, author, salesperson, lang), members in groups.items():
+        for (text, trusted, where, salesperson, lang), members in groups.items():
             parsed = parse_inline_template(text)
             expressions = {expr for __, expr, __ in parsed if expr}
             partners = self.env["res.partner"].concat(*(i.partner_id for i in members))
             values = self._log_render_expressions(
-                expressions, partners, salesperson, lang, author
+                expressions, partners, salesperson, lang, trusted, where
             )
             for interaction in members:
                 parts = []
@@ -1036,7 +1298,8 @@ class CrmSegment(models.Model):
                 partners,
                 salesperson,
                 lang,
-                document["author"],
+                document["trusted"],
+                document["name"],
             )
             fields_by_interaction = self._get_merge_field_values(
                 self.env["crm.interaction"].concat(*members)

@@ -19,6 +19,8 @@ class MailMail(models.Model):
         interactions = (
             self.env["crm.interaction"].sudo().search([("mail_id", "in", self.ids)])
         )
+        # a canceled interaction is never marked delivered
+        interactions = interactions.filtered(lambda i: not i.canceled)
         if interactions:
             by_mail = interactions.grouped("mail_id")
             delivered = interactions.browse()

@@ -11,3 +11,4 @@ from . import test_segment_queries
 from . import test_import_contacts
 from . import test_tour
 from . import test_rpc_scenario
+from . import test_segment_log_review

@@ -474,7 +474,12 @@ class TestLogRefused(SegmentLogCase):
         self._assert_refused(
             segment, "Mail Template Editor|may only be used", send=True
         )
-        # ... which an administrator may log
+        # ... whoever logs it, an administrator included: the author counts
+        self._assert_refused(
+            segment, "may only be used", user=self.env.ref("base.user_admin"), send=True
+        )
+        # ... until a template editor writes the document again
+        uploaded.with_user(self.env.ref("base.user_admin")).write({"raw": self.docx_en})
         self.assertTrue(segment.log_segment(send=True))
         # 13. a user outside the campaign groups
         outsider = new_test_user(

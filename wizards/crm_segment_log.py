@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.tools import email_normalize
+
+# contacts listed in the wizard; the count gives the total
+MISSING_LISTED = 80
 
 
 class CrmSegmentLog(models.TransientModel):
@@ -17,7 +19,12 @@ class CrmSegmentLog(models.TransientModel):
         "res.partner",
         string="Contacts without E-mail",
         compute="_compute_missing_email_partner_ids",
-        help="Contacts of e-mail lines that have no valid e-mail address.",
+        help="Contacts of e-mail lines that have no valid e-mail address (the "
+        "first ones; the count gives the total).",
+    )
+    missing_email_count = fields.Integer(
+        string="Contacts without E-mail (Count)",
+        compute="_compute_missing_email_partner_ids",
     )
     missing_email = fields.Selection(
         [
@@ -32,13 +39,10 @@ class CrmSegmentLog(models.TransientModel):
     @api.depends("segment_id")
     def _compute_missing_email_partner_ids(self):
         for wizard in self:
-            lines = wizard.segment_id.line_ids.filtered(
-                lambda line: (
-                    line.correspondence_type == "email"
-                    and not email_normalize(line.partner_id.email or "")
-                )
-            )
-            wizard.missing_email_partner_ids = lines.partner_id
+            segment = wizard.segment_id._origin
+            lines = segment._log_missing_email_lines() if segment else segment.line_ids
+            wizard.missing_email_count = len(lines)
+            wizard.missing_email_partner_ids = lines[:MISSING_LISTED].partner_id
 
     def action_log(self):
         self.ensure_one()
