@@ -360,9 +360,10 @@ class CrmSegment(models.Model):
                     problems["document"].append(group)
                 elif (
                     is_html_empty(row.body_html)
-                    and not (self.send_word_as_attachment and documents)
+                    and not documents
                     and not other_attachments
                 ):
+                    # without a body, the merged Word document is the body
                     problems["empty"].append(group)
                 if row.body_html:
                     sources[("body", row.id)] = (
@@ -379,7 +380,11 @@ class CrmSegment(models.Model):
                         template.display_name,
                         self._log_is_trusted(row.write_uid),
                     )
-            if ctype == "hard_copy" or self.send_word_as_attachment:
+            if (
+                ctype == "hard_copy"
+                or self.send_word_as_attachment
+                or is_html_empty(row.body_html)
+            ):
                 for document in documents:
                     sources[document["key"]] = (
                         document,
@@ -911,9 +916,11 @@ class CrmSegment(models.Model):
 
         Subject and body come from the template's row for the contact's
         language (else the template's default); the Word documents are
-        merged for the contact and attached when the segment says so; other
-        attachments go as they are.  Blacklisted addresses are not mailed:
-        their interactions get an error and the logged segment a message.
+        merged for the contact and attached when the segment says so, else,
+        when the row has no e-mail body, the merged documents become the
+        body; other attachments go as they are.  Blacklisted addresses are
+        not mailed: their interactions get an error and the logged segment a
+        message.
         """
         self.ensure_one()
         if not interactions:
@@ -941,6 +948,17 @@ class CrmSegment(models.Model):
         merged = {}
         if self.send_word_as_attachment:
             merged = self._log_merge_documents(interactions)
+        else:
+            without_body = interactions.filtered(
+                lambda i: is_html_empty(i.template_id._get_language(i.lang).body_html)
+            )
+            if without_body:
+                for interaction_id, documents in self._log_merge_documents(
+                    without_body
+                ).items():
+                    bodies[interaction_id] = "".join(
+                        docx_merge.docx_to_html(data) for __, data in documents
+                    )
         other_attachments = self.attachment_ids.filtered(
             lambda a: not _is_docx_name(a.name)
         )

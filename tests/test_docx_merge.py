@@ -453,3 +453,51 @@ class TestWordMerge(BaseCase):
                 self.assertIn(
                     "[object.email or '']", result.sections[0].footer.paragraphs[0].text
                 )
+
+
+@tagged("post_install", "-at_install")
+class TestWordToHtml(BaseCase):
+    """A merged Word document becomes the HTML body of an e-mail."""
+
+    def test_docx_to_html(self):
+        document = Document()
+        document.add_heading("Offer <valid> now", level=1)
+        paragraph = document.add_paragraph("Tom & Jerry ")
+        paragraph.add_run("bold").bold = True
+        paragraph.add_run(" ")
+        italic = paragraph.add_run("italic")
+        italic.italic = True
+        italic.add_break()
+        paragraph.add_run("under").underline = True
+        table = document.add_table(rows=2, cols=2)
+        table.cell(0, 0).text = "Price"
+        table.cell(0, 1).text = "< 100 €"
+        table.cell(1, 1).add_table(rows=1, cols=1).cell(0, 0).text = "nested"
+        document.sections[0].header.paragraphs[0].text = "Header text"
+        document.sections[0].footer.paragraphs[0].text = "Footer text"
+        html = docx_merge.docx_to_html(_save(document))
+        self.assertIn("<h1>Offer &lt;valid&gt; now</h1>", html)
+        self.assertIn(
+            "<p>Tom &amp; Jerry <strong>bold</strong> <em>italic<br/></em>"
+            "<u>under</u></p>",
+            html,
+        )
+        self.assertIn("<table><tr><td><p>Price</p></td>", html)
+        self.assertIn("<td><p>&lt; 100 €</p></td></tr>", html)
+        self.assertIn("<table><tr><td><p>nested</p></td></tr></table>", html)
+        self.assertEqual(html.count("<tr>"), 3)
+        self.assertNotIn("Header text", html)
+        self.assertNotIn("Footer text", html)
+        self.assertNotIn("<valid>", html)
+        with self.assertRaises(docx_merge.DocxMergeError):
+            docx_merge.docx_to_html(b"not a word file")
+
+    def test_merged_document_to_html(self):
+        document = Document()
+        document.add_paragraph("Dear {{ object.name }},")
+        merged = docx_merge.merge_docx(
+            _save(document), {"object.name": "Ann <Admin>"}, {}
+        )
+        self.assertEqual(
+            docx_merge.docx_to_html(merged), "<p>Dear Ann &lt;Admin&gt;,</p>"
+        )

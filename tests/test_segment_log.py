@@ -338,6 +338,62 @@ class TestLogEmails(SegmentLogCase, MockEmail):
         self.assertEqual(first.delivery_status, "error")
         self.assertIn("bounced", first.delivery_error)
 
+    def test_word_document_becomes_body_without_email_body(self):
+        template = self.template.copy(
+            {
+                "code": "LOG-WORD-BODY",
+                "language_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "lang": "en_US",
+                            "subject": "Our offer",
+                            "word_document": base64.b64encode(self.docx_en),
+                            "word_document_name": "bus_letter_en.docx",
+                        },
+                    )
+                ],
+            }
+        )
+        special = self.env["res.partner"].create(
+            {"name": "O'Hara & <Sons>", "email": "ohara@futurus.example.com"}
+        )
+        segment = self._make_segment(
+            "email",
+            partners=self.partners | special,
+            interaction_template_id=template.id,
+            send_word_as_attachment=False,
+        )
+        logged = self.env["crm.logged.segment"].browse(
+            segment.with_user(self.user).log_segment(send=True)
+        )
+        interactions = logged.interaction_ids
+        self.assertEqual(len(interactions.mail_id), 4)
+        for interaction in interactions:
+            mail = interaction.mail_id
+            body = mail.body_html
+            self.assertIn("Office Futurus trade fair", body)
+            self.assertNotIn("{{", body)
+            self.assertNotIn("\u00ab", body)  # no merge field left
+            self.assertFalse(mail.attachment_ids)
+            self.assertFalse(interaction.attachment_id)
+            if interaction.partner_id == special:
+                self.assertIn("O&#x27;Hara &amp; &lt;Sons&gt;", body)
+                self.assertNotIn("<Sons>", body)
+            else:
+                self.assertIn(interaction.partner_id.name, body)
+        # a body in the template's row wins over the Word document
+        segment = self._make_segment("email", send_word_as_attachment=False)
+        logged = self.env["crm.logged.segment"].browse(
+            segment.with_user(self.user).log_segment(send=True)
+        )
+        mails = logged.interaction_ids.mail_id
+        self.assertEqual(len(mails), 3)
+        self.assertFalse(mails.attachment_ids)
+        for mail in mails:
+            self.assertIn(mail.body_html[:6], ("<p>Hel", "<p>Hei"))
+
     def test_missing_email_listed_then_switched_or_left_out(self):
         no_mail = self.env["res.partner"].create({"name": "No Mail Person"})
         segment = self._make_segment("email", partners=self.partners | no_mail)

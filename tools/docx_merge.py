@@ -30,10 +30,14 @@ Typical use::
 
 For many recipients, parse the template once with :class:`DocxTemplate`
 and call :meth:`DocxTemplate.merge` for each of them.
+
+:func:`docx_to_html` turns a (merged) document into simple HTML, e.g. to
+use it as an e-mail body.
 """
 
 import bisect
 import copy
+import html
 import io
 import re
 import zipfile
@@ -43,6 +47,7 @@ from lxml import etree
 __all__ = [
     "DocxMergeError",
     "DocxTemplate",
+    "docx_to_html",
     "find_placeholders",
     "is_docx",
     "merge_docx",
@@ -713,3 +718,119 @@ def merge_docx(data, expressions, fields):
     :raise DocxMergeError: if ``data`` is not a valid .docx file
     """
     return DocxTemplate(data).merge(expressions, fields)
+
+
+# ---------------------------------------------------------------------------
+# HTML conversion
+# ---------------------------------------------------------------------------
+
+W_BODY = _w("body")
+W_TBL = _w("tbl")
+W_TR = _w("tr")
+W_TC = _w("tc")
+W_SDT = _w("sdt")
+W_SDT_CONTENT = _w("sdtContent")
+W_CUSTOM_XML = _w("customXml")
+W_VAL = _w("val")
+# Paragraph styles rendered as HTML headings (style ids, compared lowercased).
+_HEADING_STYLES = {"heading1": "h1", "heading2": "h2", "heading3": "h3"}
+_OFF_VALUES = frozenset({"0", "false", "off", "none"})
+
+
+def _toggle_on(run_properties, tag):
+    """Whether a run property such as w:b is set (and not switched off)."""
+    if run_properties is None:
+        return False
+    element = run_properties.find(_w(tag))
+    if element is None:
+        return False
+    return (element.get(W_VAL) or "true").lower() not in _OFF_VALUES
+
+
+def _run_html(run):
+    parts = []
+    for child in run:
+        tag = child.tag
+        if tag == W_T:
+            parts.append(html.escape(child.text or ""))
+        elif tag in (W_BR, _w("cr")):
+            parts.append("<br/>")
+        elif tag == W_TAB:
+            parts.append("\t")
+        elif tag == _w("noBreakHyphen"):
+            parts.append("-")
+    text = "".join(parts)
+    if not text:
+        return ""
+    run_properties = run.find(W_RPR)
+    for tag, html_tag in (("u", "u"), ("i", "em"), ("b", "strong")):
+        if _toggle_on(run_properties, tag):
+            text = f"<{html_tag}>{text}</{html_tag}>"
+    return text
+
+
+def _paragraph_html(paragraph):
+    html_tag = "p"
+    style = paragraph.find(f"{_w('pPr')}/{_w('pStyle')}")
+    if style is not None:
+        html_tag = _HEADING_STYLES.get((style.get(W_VAL) or "").lower(), "p")
+    content = "".join(_run_html(run) for run in _iter_runs(paragraph))
+    return f"<{html_tag}>{content or '<br/>'}</{html_tag}>"
+
+
+def _iter_block_children(element, tags):
+    """Children of ``element`` with one of ``tags``, through content controls."""
+    for child in element:
+        if child.tag in tags:
+            yield child
+        elif child.tag in (W_SDT, W_SDT_CONTENT, W_CUSTOM_XML):
+            yield from _iter_block_children(child, tags)
+
+
+def _blocks_html(container):
+    """HTML of the paragraphs and tables of a body or table cell."""
+    parts = []
+    for block in _iter_block_children(container, (W_P, W_TBL)):
+        if block.tag == W_P:
+            parts.append(_paragraph_html(block))
+        else:
+            parts.append(_table_html(block))
+    return "".join(parts)
+
+
+def _table_html(table):
+    rows = []
+    for row in _iter_block_children(table, (W_TR,)):
+        cells = []
+        for cell in _iter_block_children(row, (W_TC,)):
+            span = cell.find(f"{_w('tcPr')}/{_w('gridSpan')}")
+            colspan = span.get(W_VAL) if span is not None else None
+            attribute = (
+                f' colspan="{int(colspan)}"'
+                if colspan and colspan.isdigit() and int(colspan) > 1
+                else ""
+            )
+            cells.append(f"<td{attribute}>{_blocks_html(cell)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table>{''.join(rows)}</table>"
+
+
+def docx_to_html(data):
+    """Simple HTML of the main text of a Word document, e.g. for an e-mail body.
+
+    Paragraphs become ``<p>`` (styles Heading1 to Heading3 become ``<h1>`` to
+    ``<h3>``), bold, italic and underlined runs ``<strong>``, ``<em>`` and
+    ``<u>``, line breaks ``<br/>``, tables ``<table>`` with their rows and
+    cells (nested tables too).  All text is HTML-escaped.  Headers, footers,
+    footnotes, text boxes, images and deleted text are left out.
+
+    :param bytes data: the .docx file content
+    :return: the HTML text (str)
+    :raise DocxMergeError: if ``data`` is not a valid .docx file
+    """
+    template = DocxTemplate(data)
+    root = template._parts[template._main_part]
+    body = root.find(W_BODY)
+    if body is None:
+        return ""
+    return _blocks_html(body)
