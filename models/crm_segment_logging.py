@@ -394,6 +394,12 @@ class CrmSegment(models.Model):
         self._log_raise_problems(problems)
         self._log_check_sources(sources)
 
+    def _log_group_summary(self, groups):
+        """(template of the first failing line, languages) of failing groups."""
+        first = min(groups, key=lambda group: min(group["line_ids"]))
+        langs = ", ".join(sorted({group["lang"] or "-" for group in groups}))
+        return first["template"].display_name, langs
+
     def _log_group_contacts(self, groups):
         """Name the contacts of the lines of ``groups``, in line order."""
         line_ids = sorted(line_id for group in groups for line_id in group["line_ids"])
@@ -418,7 +424,7 @@ class CrmSegment(models.Model):
         ):
             if problems[key]:
                 failing = problems[key]
-                first = min(failing, key=lambda group: min(group["line_ids"]))
+                template, langs = self._log_group_summary(failing)
                 raise UserError(
                     _(
                         "Segment %(segment)s: %(what)s is missing for language "
@@ -427,16 +433,14 @@ class CrmSegment(models.Model):
                         "%(contacts)s.",
                         segment=self.display_name,
                         what=label,
-                        langs=", ".join(
-                            sorted({group["lang"] or "-" for group in failing})
-                        ),
-                        template=first["template"].display_name,
+                        langs=langs,
+                        template=template,
                         contacts=self._log_group_contacts(failing),
                     )
                 )
         if problems["empty"]:
             failing = problems["empty"]
-            first = min(failing, key=lambda group: min(group["line_ids"]))
+            template, langs = self._log_group_summary(failing)
             raise UserError(
                 _(
                     "Segment %(segment)s: the e-mails of template %(template)s in "
@@ -444,10 +448,8 @@ class CrmSegment(models.Model):
                     "attachment. Write an e-mail body in the template's language "
                     "row or attach a document. Contacts: %(contacts)s.",
                     segment=self.display_name,
-                    template=first["template"].display_name,
-                    langs=", ".join(
-                        sorted({group["lang"] or "-" for group in failing})
-                    ),
+                    template=template,
+                    langs=langs,
                     contacts=self._log_group_contacts(failing),
                 )
             )
