@@ -2,7 +2,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .crm_logged_segment import MANAGER_GROUP
+from .crm_logged_segment import MANAGER_GROUP, field_labels
 
 # Fields only the logging engine (as superuser) or a campaign manager may set
 # directly: canceling goes through action_cancel, which cascades.
@@ -67,10 +67,7 @@ class CrmCampaignEntry(models.Model):
                 _(
                     "Campaign entries: %(fields)s can only be set by logging a "
                     "segment or with Cancel.",
-                    fields=", ".join(
-                        self._fields[name].get_description(self.env)["string"]
-                        for name in sorted(refused)
-                    ),
+                    fields=field_labels(self, refused),
                 )
             )
 
@@ -103,9 +100,5 @@ class CrmCampaignEntry(models.Model):
             entry.check_access("write")
             # protected field, written after the checks above
             entry.sudo().write({"canceled": canceled})
-            entry.interaction_ids.with_context(
-                crm_cancel_cascade=True, tracking_disable=True
-            ).write({"canceled": canceled})
-            if canceled:
-                entry.interaction_ids._cancel_outgoing_mails()
+            entry.interaction_ids._set_canceled(canceled, cascade=True)
         return True

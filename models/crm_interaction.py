@@ -171,11 +171,21 @@ class CrmInteraction(models.Model):
             (True, self.filtered(lambda i: not i.canceled)),
             (False, self.filtered("canceled")),
         ):
-            if interactions:
-                interactions.write({"canceled": canceled})
-                if canceled:
-                    interactions._cancel_outgoing_mails()
+            interactions._set_canceled(canceled)
         return True
+
+    def _set_canceled(self, canceled, cascade=False):
+        """Cancel (or restore) these interactions; canceling also cancels
+        their e-mails still queued. ``cascade``: done by canceling their
+        logged segment or campaign entry, in one statement per model."""
+        if not self:
+            return
+        records = self
+        if cascade:
+            records = self.with_context(crm_cancel_cascade=True, tracking_disable=True)
+        records.write({"canceled": canceled})
+        if canceled:
+            self._cancel_outgoing_mails()
 
     def _cancel_outgoing_mails(self):
         """Cancel the e-mails of these interactions that are still queued.

@@ -11,6 +11,14 @@ MANAGER_FIELDS = {"canceled", "job_state", "segment_id", "send", "user_id"}
 ENGINE_FIELDS = {"texts_trusted"}
 
 
+def field_labels(records, names):
+    """The labels of fields ``names`` of ``records``' model, for messages."""
+    return ", ".join(
+        records._fields[name].get_description(records.env)["string"]
+        for name in sorted(names)
+    )
+
+
 class CrmLoggedSegment(models.Model):
     _name = "crm.logged.segment"
     _description = "Logged Segment"
@@ -126,10 +134,7 @@ class CrmLoggedSegment(models.Model):
                     "Logged segments: %(fields)s can only be set by logging the "
                     "segment or by the actions of a campaign manager (Cancel, "
                     "Retry).",
-                    fields=", ".join(
-                        self._fields[name].get_description(self.env)["string"]
-                        for name in sorted(refused)
-                    ),
+                    fields=field_labels(self, refused),
                 )
             )
 
@@ -173,14 +178,9 @@ class CrmLoggedSegment(models.Model):
             canceled = not logged.canceled
             logged.write({"canceled": canceled})
             # one UPDATE per model, without a tracking message per record
-            cascade = {"crm_cancel_cascade": True, "tracking_disable": True}
-            logged.campaign_entry_ids.with_context(**cascade).write(
-                {"canceled": canceled}
-            )
-            logged.interaction_ids.with_context(**cascade).write({"canceled": canceled})
-            if canceled:
-                logged.interaction_ids._cancel_outgoing_mails()
-            elif logged.job_state == "queued":
+            logged.campaign_entry_ids.write({"canceled": canceled})
+            logged.interaction_ids._set_canceled(canceled, cascade=True)
+            if not canceled and logged.job_state == "queued":
                 self.env.ref(LOG_CRON).sudo()._trigger()
         return True
 
