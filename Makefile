@@ -34,7 +34,7 @@ run: ## start Odoo with the addon and its demo data on http://localhost:8069 (ad
 test: ## install into a fresh database, run the tests (pytest-odoo, browser tours), drop it
 	@$(DEVTOOL) test
 
-bench: ## run tools/bench.py against a fresh database without demo data
+bench: ## run bench/bench.py against a fresh database without demo data
 	@$(DEVTOOL) bench
 
 reset: ## drop the `make run` database

@@ -4,7 +4,7 @@
     devtool.py check   prerequisites only
     devtool.py run     demo database (created once) and Odoo on http://localhost:8069
     devtool.py test    fresh database with demo data, pytest-odoo, browser tours
-    devtool.py bench   tools/bench.py against a fresh database without demo data
+    devtool.py bench   bench/bench.py against a fresh database without demo data
     devtool.py reset   drop the `make run` database
     devtool.py lint    ruff, when installed
     devtool.py i18n    export i18n/crm_campaign_segment.pot, merge it into every .po
@@ -893,9 +893,9 @@ def run_tours(conf, db):
 
 
 def cmd_bench(args):
-    bench = ROOT / "tools" / "bench.py"
+    bench = ROOT / "bench" / "bench.py"
     if not bench.is_file():
-        ok("No benchmark exists yet (tools/bench.py is missing): nothing to run.")
+        ok("No benchmark exists yet (bench/bench.py is missing): nothing to run.")
         return
     step("Checking prerequisites")
     addons_paths = check_all(("requirements.txt", "requirements-test.txt"))
@@ -903,7 +903,7 @@ def cmd_bench(args):
     given = os.environ.get("BENCH_DB", "").strip()
 
     def bench_on(db, conf):
-        step(f"Running tools/bench.py on database {db}")
+        step(f"Running bench/bench.py on database {db}")
         cmd = [
             sys.executable,
             str(bench),
@@ -915,7 +915,7 @@ def cmd_bench(args):
         ]
         rc = subprocess.run(cmd, cwd=ROOT, env=child_env(), check=False).returncode
         if rc != 0:
-            raise Fail(f"tools/bench.py failed (exit status {rc}).")
+            raise Fail(f"bench/bench.py failed (exit status {rc}).")
 
     if given:
         if not db_exists(given) or module_state(given)[0] not in INSTALLED:

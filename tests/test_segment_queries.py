@@ -4,7 +4,7 @@ import logging
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
 
-from ..tools.bench import bench_steps, create_contacts
+from .bench_data import bench_steps, create_contacts
 
 _logger = logging.getLogger(__name__)
 

@@ -1,18 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Benchmark of the segment builder on many contacts.
+"""Many contacts, set-based, and the segment builder's steps timed on them.
 
-Creates contacts set-based (``INSERT ... SELECT generate_series``): companies
-of ten contacts each, with business relations on companies and job
-responsibilities on persons, then times the steps of a segment and counts
-their SQL statements::
-
-    python3 tools/bench.py --config odoo.conf --database DB [--contacts N]
-
-Everything runs in one transaction, rolled back at the end unless ``--keep``.
-The helpers are also used by the tests (tests/test_segment_queries.py).
+Used by the tests (``tests/test_segment_queries.py``) and by the benchmark
+(``bench/bench.py``, run by ``make bench``); not part of the addon at runtime.
 """
 
-import argparse
 import sys
 import time
 
@@ -200,52 +192,3 @@ def print_table(title, results, out=sys.stdout):
             f"{name:<38} {lines:>9} {change or '':>18} {queries:>8} {seconds:>8.2f}\n"
         )
     out.flush()
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="Odoo configuration file")
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument(
-        "--keep", action="store_true", help="commit the contacts and the segment"
-    )
-    args = parser.parse_args(argv)
-
-    import odoo
-    from odoo import SUPERUSER_ID, api
-
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
-    registry = odoo.modules.registry.Registry(args.database)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        admin = env.ref("base.user_admin")
-        env = api.Environment(
-            cr,
-            admin.id,
-            {
-                "lang": "en_US",
-                "tracking_disable": True,
-                "allowed_company_ids": admin.company_id.ids,
-            },
-        )
-        start = time.perf_counter()
-        job, relation = create_contacts(env, args.contacts)
-        sys.stdout.write(
-            f"Created {args.contacts} contacts in {time.perf_counter() - start:.1f} s\n"
-        )
-        segment = env["crm.segment"].create({"description": "Benchmark"})
-        results = bench_steps(env, segment, job, relation)
-        print_table(
-            f"Segment builder on {args.contacts} contacts (database {args.database})",
-            results,
-        )
-        if args.keep:
-            cr.commit()
-        else:
-            cr.rollback()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
