@@ -13,17 +13,23 @@ BENCH_DB ?=
 BENCH_ARGS ?=
 
 export DB HTTP_PORT TESTS ODOO_ARGS BENCH_DB BENCH_ARGS ODOO_PATH EXTRA_ADDONS_PATH
+# where `make run` / `make test` fetch Odoo from when it is missing (see README.md)
+export ODOO_GIT_URL ODOO_GIT_REF SKIP_SYSTEM_PACKAGES
 
 ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 DEVTOOL = cd "$(ROOT)" && "$(PYTHON)" scripts/devtool.py
 
 .DEFAULT_GOAL := help
 .PHONY: help check run test bench reset lint i18n
+.PHONY: doctor
 
 help: ## list the targets
 	@echo "crm_campaign_segment, an Odoo 18.0 Community addon"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
 	@echo "Variables: DB=$(DB) HTTP_PORT=$(HTTP_PORT) PYTHON=$(PYTHON) TESTS, ODOO_ARGS, BENCH_DB, ODOO_PATH, PG*"
+
+doctor: ## list each prerequisite: found or missing, version, where it comes from
+	@$(DEVTOOL) doctor
 
 check: ## check the prerequisites (Odoo 18, PostgreSQL, Python requirements)
 	@$(DEVTOOL) check

@@ -8,6 +8,11 @@
     devtool.py reset   drop the `make run` database
     devtool.py lint    ruff, when installed
     devtool.py i18n    export i18n/crm_campaign_segment.pot, merge it into every .po
+    devtool.py doctor  every prerequisite, found or missing, version and origin
+
+When the Python in use has no Odoo and ODOO_PATH is not set, run, test, bench and
+i18n first set up Odoo 18.0 in .odoo/ and go on with .odoo/venv's Python
+(scripts/bootstrap.py; ODOO_GIT_URL and ODOO_GIT_REF choose the source).
 
 Settings come from the environment (the Makefile passes its variables on): DB,
 HTTP_PORT, TESTS, ODOO_ARGS, BENCH_DB, BENCH_ARGS, ODOO_PATH, EXTRA_ADDONS_PATH and
@@ -32,6 +37,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import bootstrap
+import doctor
+import system_setup
 
 MODULE = "crm_campaign_segment"
 ODOO_SERIE = 18
@@ -59,6 +68,7 @@ BROWSERS = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stab
 
 ODOO_INSTALL_HELP = f"""\
 How to get Odoo {ODOO_SERIE}.0 Community:
+  - make run and make test set it up in .odoo/ by themselves (see README.md)
   - download the Odoo {ODOO_SERIE}.0 Community source (odoo.com/page/download, or
     git clone --depth 1 --branch {ODOO_SERIE}.0 https://github.com/odoo/odoo),
     install the system packages its requirements need (see Odoo's "Source install"
@@ -69,7 +79,7 @@ How to get Odoo {ODOO_SERIE}.0 Community:
         make run ODOO_PATH=<odoo source folder>"""
 
 
-class Fail(Exception):
+class Fail(system_setup.Fail):
     """A problem with a message for the developer; exits with status 1."""
 
 
@@ -791,6 +801,8 @@ def cmd_test(args):
     if tours:
         check_browser()
     pytest_args = shlex.split(os.environ.get("TESTS", ""))
+    if not pytest_args and (ROOT / "scripts" / "tests").is_dir():
+        run_script_tests()
     with TemporaryDatabase("test") as tmp:
         conf = write_config(
             tmp.conf,
@@ -1007,6 +1019,48 @@ def cmd_lint(_args):
     ok("ruff: clean")
 
 
+# --------------------------------------------------------------------------
+# Set-up: Odoo in .odoo/ when missing, a running PostgreSQL (scripts/bootstrap.py,
+# scripts/system_setup.py)
+# --------------------------------------------------------------------------
+
+SETS_UP_ODOO = ("run", "test", "bench", "i18n")
+NEEDS_POSTGRES = ("check", "run", "test", "bench", "i18n", "reset")
+
+
+def prepare(command, argv):
+    """Before a command: Odoo (set up in .odoo/ when missing; this re-executes
+    devtool.py with .odoo/venv's Python) and a running local PostgreSQL."""
+    bootstrap.ensure_odoo(
+        ROOT,
+        Path(__file__).resolve(),
+        argv,
+        command=command,
+        allow_setup=command in SETS_UP_ODOO,
+    )
+    if command in NEEDS_POSTGRES and system_setup.pg_local():
+        if not system_setup.pg_accepting() or (
+            shutil.which("psql") and not system_setup.pg_login_works()
+        ):
+            step("PostgreSQL")
+            info(system_setup.ensure_postgres())
+
+
+def cmd_doctor(_args):
+    doctor.report(ROOT)
+
+
+def run_script_tests():
+    """The tests of scripts/ (the set-up itself): plain pytest, no Odoo."""
+    step("Testing the developer scripts (scripts/tests, no Odoo)")
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:odoo", "-p", "no:cacheprovider"]
+    cmd += ["-q", "scripts/tests"]
+    info("$ " + shlex.join([Path(cmd[0]).name, *cmd[1:]]))
+    rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
+    if rc != 0:
+        raise Fail(f"the tests of scripts/ failed (exit status {rc}).")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1018,12 +1072,15 @@ def main(argv=None):
         cmd.add_argument(
             "--http-port", type=int, default=int(os.environ.get("HTTP_PORT") or 8069)
         )
+    for name in ("doctor",):
+        sub.add_parser(name)
     args = parser.parse_args(argv)
     # SIGTERM (CI timeouts, kill) unwinds like Ctrl+C: temporary databases get dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
+        prepare(args.command, sys.argv[1:] if argv is None else argv)
         globals()["cmd_" + args.command](args)
-    except Fail as exc:
+    except system_setup.Fail as exc:
         print(_paint("1;31", "==> error: ") + str(exc), file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
