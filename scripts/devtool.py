@@ -9,6 +9,7 @@
     devtool.py lint    ruff, when installed
     devtool.py i18n    export i18n/crm_campaign_segment.pot, merge it into every .po
     devtool.py doctor  every prerequisite, found or missing, version and origin
+    devtool.py setup   only set up Odoo in .odoo/ when it is missing (see below)
 
 When the Python in use has no Odoo and ODOO_PATH is not set, run, test, bench and
 i18n first set up Odoo 18.0 in .odoo/ and go on with .odoo/venv's Python
@@ -217,6 +218,8 @@ def check_odoo():
         ):
             addons.append(candidate)
     origin = "ODOO_PATH" if source else f"installed for {python}"
+    if not source and bootstrap.Layout(ROOT).running_in_venv():
+        origin = f"set up in .odoo/, {rel(python)}"
     label = f"Odoo {found['label']} ({origin})"
     return label, addons
 
@@ -1024,20 +1027,21 @@ def cmd_lint(_args):
 # scripts/system_setup.py)
 # --------------------------------------------------------------------------
 
-SETS_UP_ODOO = ("run", "test", "bench", "i18n")
+SETS_UP_ODOO = ("run", "test", "bench", "i18n", "setup")
 NEEDS_POSTGRES = ("check", "run", "test", "bench", "i18n", "reset")
 
 
 def prepare(command, argv):
     """Before a command: Odoo (set up in .odoo/ when missing; this re-executes
     devtool.py with .odoo/venv's Python) and a running local PostgreSQL."""
-    bootstrap.ensure_odoo(
-        ROOT,
-        Path(__file__).resolve(),
-        argv,
-        command=command,
-        allow_setup=command in SETS_UP_ODOO,
-    )
+    if command in SETS_UP_ODOO or command in NEEDS_POSTGRES:
+        bootstrap.ensure_odoo(
+            ROOT,
+            Path(__file__).resolve(),
+            argv,
+            command=command,
+            allow_setup=command in SETS_UP_ODOO,
+        )
     if command in NEEDS_POSTGRES and system_setup.pg_local():
         if not system_setup.pg_accepting() or (
             shutil.which("psql") and not system_setup.pg_login_works()
@@ -1048,6 +1052,12 @@ def prepare(command, argv):
 
 def cmd_doctor(_args):
     doctor.report(ROOT)
+
+
+def cmd_setup(_args):
+    """Only what make run / make test set up first (Odoo in .odoo/ when missing)."""
+    label, _addons = check_odoo()
+    ok(f"Ready: {label}")
 
 
 def run_script_tests():
@@ -1072,7 +1082,7 @@ def main(argv=None):
         cmd.add_argument(
             "--http-port", type=int, default=int(os.environ.get("HTTP_PORT") or 8069)
         )
-    for name in ("doctor",):
+    for name in ("doctor", "setup"):
         sub.add_parser(name)
     args = parser.parse_args(argv)
     # SIGTERM (CI timeouts, kill) unwinds like Ctrl+C: temporary databases get dropped.

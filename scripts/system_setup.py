@@ -126,14 +126,19 @@ def apt_command(packages):
     return ["apt-get", "install", "-y", "--no-install-recommends", *packages]
 
 
-def install_packages(packages, reason, prefix=None):
+AUTO = object()
+
+
+def install_packages(packages, reason, prefix=AUTO):
     """Install the Debian packages of `packages` that are missing.
 
-    Fails with the exact command to run when this process may not install them."""
+    prefix: how to run apt-get as root ([] or sudo), None when that is impossible,
+    found out by default. Fails with the exact command to run when this process
+    may not install them."""
     missing = missing_packages(packages)
     if not missing:
         return []
-    prefix = root_prefix() if prefix is None else prefix
+    prefix = root_prefix() if prefix is AUTO else prefix
     command = shlex.join(["sudo", *apt_command(missing)])
     if not have("apt-get") or not have("dpkg-query"):
         raise Fail(
@@ -146,12 +151,22 @@ def install_packages(packages, reason, prefix=None):
             f"{reason} needs Debian packages that are missing: {', '.join(missing)}."
             f"\nInstall them (this needs root), then try again:\n    {command}"
         )
-    say("installing with apt-get: " + " ".join(missing))
+    say("$ " + shlex.join([*prefix, *apt_command(missing)]))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (["apt-get", "update", "-qq"], [*apt_command(missing), "-qq"]):
         if prefix and prefix[0] == "sudo":
             cmd = [*prefix, "env", "DEBIAN_FRONTEND=noninteractive", *cmd]
-        if subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL).returncode != 0:
+        proc = subprocess.run(
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            print(proc.stdout[-3000:], flush=True)
             raise Fail(f"{shlex.join(cmd)} failed; run it yourself:\n    {command}")
     still = missing_packages(missing)
     if still:
