@@ -197,10 +197,33 @@ def pg_client_args():
     return args
 
 
+def pg_listening():
+    """Something listens where libpq would connect (without PostgreSQL's client)."""
+    import socket
+
+    host = os.environ.get("PGHOST", "")
+    port = int(os.environ.get("PGPORT") or 5432)
+    targets = []
+    if host.startswith("/") or not host:
+        folder = host or "/var/run/postgresql"
+        targets.append((socket.AF_UNIX, os.path.join(folder, f".s.PGSQL.{port}")))
+    if not host.startswith("/"):
+        targets.append((socket.AF_INET, (host or "127.0.0.1", port)))
+    for family, address in targets:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(3)
+            try:
+                sock.connect(address)
+                return True
+            except OSError:
+                continue
+    return False
+
+
 def pg_accepting():
-    """The server accepts connections (pg_isready; False without the client)."""
+    """The server accepts connections (pg_isready, else a plain connection)."""
     if not have("pg_isready"):
-        return False
+        return pg_listening()
     cmd = ["pg_isready", "-q", "-t", "3", *pg_client_args()]
     return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
 
@@ -265,9 +288,7 @@ def ensure_postgres():
                 " pg_ctlcluster). See /var/log/postgresql/."
             )
         done.append("started")
-    if not have("psql"):
-        install_packages(["postgresql-client"], "Checking the PostgreSQL role")
-    if not pg_login_works():
+    if have("psql") and not pg_login_works():  # without psql, devtool.py checks
         if role == "postgres":
             raise Fail("Odoo refuses the role 'postgres': set PGUSER to another role.")
         prefix = root_prefix()
