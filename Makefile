@@ -21,7 +21,7 @@ DEVTOOL = cd "$(ROOT)" && "$(PYTHON)" scripts/devtool.py
 
 .DEFAULT_GOAL := help
 .PHONY: help check run test bench reset lint i18n
-.PHONY: doctor
+.PHONY: doctor setup
 
 help: ## list the targets
 	@echo "crm_campaign_segment, an Odoo 18.0 Community addon"
@@ -30,6 +30,9 @@ help: ## list the targets
 
 doctor: ## list each prerequisite: found or missing, version, where it comes from
 	@$(DEVTOOL) doctor
+
+setup: ## only set up Odoo 18.0 in .odoo/ when Python has none (make run does it too)
+	@$(DEVTOOL) setup
 
 check: ## check the prerequisites (Odoo 18, PostgreSQL, Python requirements)
 	@$(DEVTOOL) check
