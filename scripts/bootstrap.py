@@ -37,6 +37,9 @@ from system_setup import (
     TEST_PACKAGES,
     Fail,
     install_packages,
+    pg_accepting,
+    pg_local,
+    pg_server_installed,
     python_has_venv,
 )
 
@@ -180,13 +183,20 @@ class Steps:
         say(f"done in {duration(seconds)}")
 
 
-def system_packages(command):
-    packages = [*BUILD_PACKAGES, *RUN_PACKAGES]
+def system_packages(command, build=True):
+    """Debian packages of the set-up (build=False: those Odoo uses once set up)."""
+    packages = [*(BUILD_PACKAGES if build else ()), *RUN_PACKAGES]
     if command == "test":
         packages += TEST_PACKAGES
-    if not python_has_venv(sys.executable):
+    if build and not python_has_venv(sys.executable):
         packages.append("python3-venv")
+    if pg_local() and not pg_server_installed() and not pg_accepting():
+        packages.append("postgresql")  # started after the set-up
     return packages
+
+
+def skip_system_packages():
+    return os.environ.get("SKIP_SYSTEM_PACKAGES", "").strip() not in ("", "0")
 
 
 def run_quiet(cmd, what, **kwargs):
@@ -333,7 +343,7 @@ def setup(layout, command="run", base_python=None):
     """Set up .odoo/odoo and .odoo/venv; return the stamp written."""
     base_python = base_python or sys.executable
     url, ref = git_source()
-    skip_system = os.environ.get("SKIP_SYSTEM_PACKAGES", "").strip() not in ("", "0")
+    skip_system = skip_system_packages()
     step = Steps(6)
     started = time.monotonic()
     print(
@@ -420,6 +430,8 @@ def ensure_odoo(root, script, argv, command="run", allow_setup=True):
     if os.environ.get(REEXEC_MARK) and not has_odoo and data:
         raise Fail(f"{layout.rel(layout.python)} cannot import Odoo: remove .odoo/venv")
     if data:
+        if not skip_system_packages():  # e.g. the browser, when make run set up
+            install_packages(system_packages(command, build=False), f"make {command}")
         url, ref = git_source()
         if (url, ref) != (data.get("url"), data.get("ref")) and (
             os.environ.get("ODOO_GIT_URL") or os.environ.get("ODOO_GIT_REF")

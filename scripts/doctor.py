@@ -143,6 +143,12 @@ def report(root, command="test"):
     packages = used.get("packages") or {}
     for name in names:
         version = packages.get(name)
+        will_set_up = not os.environ.get("ODOO_PATH", "").strip() and not (
+            used.get("odoo") or used.get("odoo_error")
+        )
+        if not version and will_set_up:
+            rep.note(f"  {name}", "not installed: the set-up of .odoo/ installs it")
+            continue
         rep.line(
             bool(version),
             f"  {name}",
