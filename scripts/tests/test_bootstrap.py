@@ -115,3 +115,12 @@ class TestOdooAlreadyThere:
         assert "[1/6]" not in run.stdout
         assert not (checkout / ".odoo" / "venv").exists()
         assert not (checkout / ".odoo" / "odoo").exists()
+
+    def test_doctor_names_odoo_path_as_the_origin(self, devtool, odoo_repo):
+        run = devtool("doctor", env={"ODOO_PATH": str(odoo_repo)})
+        assert run.returncode == 0, run.stderr
+        odoo_line = next(
+            line for line in run.stdout.splitlines() if line.split()[1:2] == ["Odoo"]
+        )
+        assert odoo_line.split()[0] == "ok"
+        assert f"18.0-test  (ODOO_PATH={odoo_repo}" in odoo_line
