@@ -223,7 +223,9 @@ def fetch_odoo(layout, url, ref):
     layout.work.mkdir(parents=True, exist_ok=True)
     say(f"git clone --depth 1 --branch {ref} {url} {layout.rel(layout.src)}")
     cmd = ["git", "clone", "--depth", "1", "--branch", ref, "--single-branch"]
-    cmd += ["--no-tags", "--quiet", clone_url(url), str(partial)]
+    cmd += ["--no-tags", clone_url(url), str(partial)]
+    if not sys.stderr.isatty():
+        cmd.insert(2, "--quiet")  # progress on a terminal only
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0")
     proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False)
     if proc.returncode != 0:
@@ -257,6 +259,7 @@ def pip_install(layout, args, log_name):
     say("$ " + shown.replace(str(layout.root) + os.sep, ""))
     env = dict(os.environ, PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     tail = deque(maxlen=40)
+    terminal = sys.stdout.isatty()
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             cmd,
@@ -272,7 +275,9 @@ def pip_install(layout, args, log_name):
             log.write(line)
             tail.append(line.rstrip())
             stripped = line.strip()
-            if stripped.startswith(SHOWN_PIP_LINES):
+            if stripped.startswith(SHOWN_PIP_LINES) or (
+                terminal and stripped.startswith("Collecting ")
+            ):
                 say(stripped[:160])
             elif stripped.startswith("Successfully installed"):
                 say(f"installed {len(stripped.split()) - 2} package(s)")
