@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
@@ -14,6 +14,28 @@ LINE_HEADER_FIELDS = (
     "lang",
     "subject",
 )
+# Fields that follow the interaction template (_follow_template)
+TEMPLATE_VALUE_FIELDS = (
+    "unit_cost",
+    "unit_duration",
+    "information_flow",
+    "initiated_by",
+    "correspondence_type",
+    "ignore_partner_correspondence_type",
+    "lang",
+    "campaign_id",
+    "campaign_target",
+    "campaign_response",
+)
+# What can no longer change once a segment is logged
+LOGGED_LOCKED_FIELDS = {
+    *LINE_HEADER_FIELDS,
+    *TEMPLATE_VALUE_FIELDS,
+    "line_ids",
+    "attachment_ids",
+    "send_word_as_attachment",
+    "company_id",
+}
 # How many lines the segment form shows; all of them open in their own list
 LINE_PREVIEW_LIMIT = 80
 # Line columns that take their value from the header and the contact
@@ -67,17 +89,59 @@ class CrmSegment(models.Model):
         check_company=True,
         tracking=True,
     )
-    unit_cost = fields.Float(digits="Product Price")
-    unit_duration = fields.Float(help="Time spent on one interaction, in hours.")
-    information_flow = fields.Selection(INFORMATION_FLOWS)
-    initiated_by = fields.Selection(INITIATED_BY)
-    lang = fields.Selection(_lang_get, string="Language (Default)")
+    # values that follow the template (_follow_template); a user may
+    # still change them
+    unit_cost = fields.Float(
+        digits="Product Price",
+        compute="_compute_unit_cost",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    unit_duration = fields.Float(
+        help="Time spent on one interaction, in hours.",
+        compute="_compute_unit_duration",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    information_flow = fields.Selection(
+        INFORMATION_FLOWS,
+        compute="_compute_information_flow",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    initiated_by = fields.Selection(
+        INITIATED_BY,
+        compute="_compute_initiated_by",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    lang = fields.Selection(
+        _lang_get,
+        string="Language (Default)",
+        compute="_compute_lang",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     subject = fields.Char(string="Subject (Default)")
     correspondence_type = fields.Selection(
-        CORRESPONDENCE_TYPES, string="Correspondence Type (Default)"
+        CORRESPONDENCE_TYPES,
+        string="Correspondence Type (Default)",
+        compute="_compute_correspondence_type",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     ignore_partner_correspondence_type = fields.Boolean(
-        string="Ignore Contact Correspondence Type"
+        string="Ignore Contact Correspondence Type",
+        compute="_compute_ignore_partner_correspondence_type",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     attachment_ids = fields.Many2many(
         "ir.attachment",
@@ -101,9 +165,29 @@ class CrmSegment(models.Model):
     )
 
     # Campaign
-    campaign_id = fields.Many2one("utm.campaign", tracking=True, index=True)
-    campaign_target = fields.Boolean(tracking=True)
-    campaign_response = fields.Boolean(tracking=True)
+    campaign_id = fields.Many2one(
+        "utm.campaign",
+        tracking=True,
+        index=True,
+        compute="_compute_campaign_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    campaign_target = fields.Boolean(
+        tracking=True,
+        compute="_compute_campaign_target",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    campaign_response = fields.Boolean(
+        tracking=True,
+        compute="_compute_campaign_response",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
 
     # Lines
     line_ids = fields.One2many("crm.segment.line", "segment_id", string="Lines")
@@ -163,8 +247,9 @@ class CrmSegment(models.Model):
 
     @api.model
     def _template_defaults(self, template):
-        """Values a segment takes from an interaction template."""
-        return {
+        """Values a segment takes from an interaction template; the campaign
+        and its flags only when the template has a campaign."""
+        values = {
             "unit_cost": template.unit_cost,
             "unit_duration": template.unit_duration,
             "information_flow": template.information_flow,
@@ -174,22 +259,69 @@ class CrmSegment(models.Model):
                 template.ignore_partner_correspondence_type
             ),
             "lang": template.lang,
-            "campaign_id": template.campaign_id.id,
-            "campaign_target": template.campaign_target,
-            "campaign_response": template.campaign_response,
         }
+        if template.campaign_id:
+            values.update(
+                campaign_id=template.campaign_id,
+                campaign_target=template.campaign_target,
+                campaign_response=template.campaign_response,
+            )
+        return values
+
+    def _follow_template(self, fname):
+        """Set ``fname`` from the template: in the form, over RPC and from
+        automated actions alike. A segment without template keeps its value,
+        as does a segment whose template has no campaign for the campaign
+        fields. One compute method per field, so that a value given with the
+        template overrides that field only."""
+        for segment in self:
+            template = segment.interaction_template_id
+            values = self._template_defaults(template) if template else {}
+            if fname in values:
+                segment[fname] = values[fname]
+
+    @api.depends("interaction_template_id")
+    def _compute_unit_cost(self):
+        self._follow_template("unit_cost")
+
+    @api.depends("interaction_template_id")
+    def _compute_unit_duration(self):
+        self._follow_template("unit_duration")
+
+    @api.depends("interaction_template_id")
+    def _compute_information_flow(self):
+        self._follow_template("information_flow")
+
+    @api.depends("interaction_template_id")
+    def _compute_initiated_by(self):
+        self._follow_template("initiated_by")
+
+    @api.depends("interaction_template_id")
+    def _compute_lang(self):
+        self._follow_template("lang")
+
+    @api.depends("interaction_template_id")
+    def _compute_correspondence_type(self):
+        self._follow_template("correspondence_type")
+
+    @api.depends("interaction_template_id")
+    def _compute_ignore_partner_correspondence_type(self):
+        self._follow_template("ignore_partner_correspondence_type")
+
+    @api.depends("interaction_template_id")
+    def _compute_campaign_id(self):
+        self._follow_template("campaign_id")
+
+    @api.depends("interaction_template_id")
+    def _compute_campaign_target(self):
+        self._follow_template("campaign_target")
+
+    @api.depends("interaction_template_id")
+    def _compute_campaign_response(self):
+        self._follow_template("campaign_response")
 
     @api.onchange("interaction_template_id")
     def _onchange_interaction_template_id(self):
-        template = self.interaction_template_id
-        if not template:
-            return
-        values = self._template_defaults(template)
-        if not template.campaign_id:
-            # keep the segment's own campaign when the template has none
-            for key in ("campaign_id", "campaign_target", "campaign_response"):
-                values.pop(key)
-        self.update(values)
         return self._onchange_header_warning()
 
     @api.onchange(
@@ -256,39 +388,37 @@ class CrmSegment(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            if vals.get("state", "draft") != "draft":
+                self._raise_engine_field("state")
             if not vals.get("name"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("crm.segment")
-            template_id = vals.get("interaction_template_id")
-            if template_id:
-                defaults = self._template_defaults(
-                    self.env["crm.interaction.template"].browse(template_id)
-                )
-                if not defaults["campaign_id"]:
-                    for key in ("campaign_id", "campaign_target", "campaign_response"):
-                        defaults.pop(key)
-                for key, value in defaults.items():
-                    vals.setdefault(key, value)
         return super().create(vals_list)
 
+    def _raise_engine_field(self, fname):
+        raise AccessError(
+            self.env._(
+                "Segment %(segment)s: %(field)s is set by logging the segment only.",
+                segment=self[:1].display_name or self.env._("New Segment"),
+                field=self._fields[fname].get_description(self.env)["string"],
+            )
+        )
+
     def write(self, vals):
+        # the status belongs to the logging engine, which writes it as superuser
+        if "state" in vals and not self.env.su:
+            self._raise_engine_field("state")
         if "campaign_id" in vals and not vals["campaign_id"]:
             vals = dict(vals, campaign_target=False, campaign_response=False)
         header_changed = any(field in vals for field in LINE_HEADER_FIELDS)
-        if "state" not in vals and any(s.state == "logged" for s in self):
-            locked = set(vals) & (
-                set(LINE_HEADER_FIELDS)
-                | {"campaign_id", "campaign_target", "campaign_response", "line_ids"}
-            )
-            if locked:
-                raise UserError(
-                    _(
-                        "Segment %(segment)s is logged: its interaction, campaign "
-                        "and lines can no longer be changed.",
-                        segment=self.filtered(lambda s: s.state == "logged")[
-                            :1
-                        ].display_name,
-                    )
+        logged = self.filtered(lambda s: s.state == "logged")
+        if logged and set(vals) & LOGGED_LOCKED_FIELDS:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s is logged: its interaction, campaign "
+                    "and lines can no longer be changed.",
+                    segment=logged[:1].display_name,
                 )
+            )
         old_templates = {s.id: s.interaction_template_id.id for s in self}
         res = super().write(vals)
         if header_changed:
