@@ -265,13 +265,19 @@ class CrmLoggedSegment(models.Model):
         return True
 
     def _get_letters(self):
-        """The letters to print: the interactions given in the context
-        (``crm_letter_interaction_ids``, one batch), else all hard-copy
+        """The letters to print: those of the interactions given in the
+        context (``crm_letter_interaction_ids``, one batch), else all hard-copy
         interactions of the logged segment that are not canceled."""
         self.ensure_one()
         ids = self.env.context.get("crm_letter_interaction_ids")
         if ids:
-            return self.env["crm.interaction"].browse(ids)
+            # a caller's context selects among this logged segment's letters
+            # only
+            return (
+                self.env["crm.interaction"]
+                .browse(ids)
+                .filtered(lambda i: i.logged_segment_id == self)
+            )
         return self.interaction_ids.filtered(
             lambda i: i.correspondence_type == "hard_copy" and not i.canceled
         ).sorted("id")
