@@ -541,3 +541,34 @@ class TestEngineFieldsOverRpc(RpcContractCase):
                 self.user, "crm.interaction", "fields_get", ["delivery_status"]
             ),
         )
+
+    def test_letters_context_stays_within_its_logged_segment(self):
+        """The letter report of a logged segment prints its own letters only,
+        whatever interaction ids a client puts in the context."""
+        other = (
+            self.env["crm.segment"]
+            .with_user(self.user)
+            .create(
+                {
+                    "description": "Another letter",
+                    "interaction_template_id": self.template.id,
+                }
+            )
+        )
+        self.env["crm.segment.line"].with_user(self.user).create(
+            {"segment_id": other.id, "partner_id": self.partners[3].id}
+        )
+        other_logged = self.env["crm.logged.segment"].browse(other.log_segment())
+        self.authenticate(self.user.login, PASSWORD)
+        report = "crm_campaign_segment.report_crm_logged_segment_letters"
+        own = self.url_open(f"/report/html/{report}/{self.logged.id}")
+        self.assertEqual(own.status_code, 200)
+        self.assertIn("Contract Contact 0", own.text)
+        context = json.dumps(
+            {"crm_letter_interaction_ids": other_logged.interaction_ids.ids}
+        )
+        forged = self.url_open(
+            f"/report/html/{report}/{self.logged.id}?context={context}"
+        )
+        self.assertEqual(forged.status_code, 200)
+        self.assertNotIn("Contract Contact 3", forged.text)
