@@ -512,6 +512,29 @@ class TestEngineFieldsOverRpc(RpcContractCase):
                     error=ACCESS_ERROR,
                     names=[name],
                 )
+        # logged segments and campaign entries are made by logging only
+        for user in (self.user, self.manager):
+            with self.subTest(user=user.login):
+                self.refused(
+                    user,
+                    "crm.logged.segment",
+                    "create",
+                    {"description": "Made up"},
+                    error=ACCESS_ERROR,
+                )
+                self.refused(
+                    user,
+                    "crm.campaign.entry",
+                    "create",
+                    {"campaign_id": self.campaign.id, "description": "Made up"},
+                    error=ACCESS_ERROR,
+                )
+        self.assertFalse(
+            self.count("crm.logged.segment", [("description", "=", "Made up")])
+        )
+        self.assertFalse(
+            self.count("crm.campaign.entry", [("description", "=", "Made up")])
+        )
         row = self.read(
             "crm.logged.segment",
             self.logged.ids,
