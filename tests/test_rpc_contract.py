@@ -492,66 +492,6 @@ class TestEngineFieldsOverRpc(RpcContractCase):
             )
         )
 
-    def test_logged_segment_job_fields_belong_to_the_engine(self):
-        """The job's status and links are set by logging, even for managers."""
-        name = self.logged.display_name
-        for user, vals in (
-            (self.manager, {"job_state": "queued"}),
-            (self.manager, {"line_total": 0}),
-            (self.user, {"follow_up_segment_id": self.draft.id}),
-            (self.user, {"segment_id": self.draft.id}),
-            (self.manager, {"canceled": True}),
-        ):
-            with self.subTest(user=user.login, vals=vals):
-                self.refused(
-                    user,
-                    "crm.logged.segment",
-                    "write",
-                    self.logged.ids,
-                    vals,
-                    error=ACCESS_ERROR,
-                    names=[name],
-                )
-        # logged segments and campaign entries are made by logging only
-        for user in (self.user, self.manager):
-            with self.subTest(user=user.login):
-                self.refused(
-                    user,
-                    "crm.logged.segment",
-                    "create",
-                    {"description": "Made up"},
-                    error=ACCESS_ERROR,
-                )
-                self.refused(
-                    user,
-                    "crm.campaign.entry",
-                    "create",
-                    {"campaign_id": self.campaign.id, "description": "Made up"},
-                    error=ACCESS_ERROR,
-                )
-        self.assertFalse(
-            self.count("crm.logged.segment", [("description", "=", "Made up")])
-        )
-        self.assertFalse(
-            self.count("crm.campaign.entry", [("description", "=", "Made up")])
-        )
-        row = self.read(
-            "crm.logged.segment",
-            self.logged.ids,
-            [
-                "job_state",
-                "line_total",
-                "follow_up_segment_id",
-                "segment_id",
-                "canceled",
-            ],
-        )[self.logged.id]
-        self.assertEqual(row["job_state"], "done")
-        self.assertEqual(row["line_total"], 3)
-        self.assertFalse(row["follow_up_segment_id"])
-        self.assertEqual(row["segment_id"][0], self.source.id)
-        self.assertFalse(row["canceled"])
-
     def test_delivery_status_is_not_marked_tracked(self):
         """The mail queue writes the delivery status set-based: the field
         does not claim a tracking it would not get."""
@@ -564,34 +504,3 @@ class TestEngineFieldsOverRpc(RpcContractCase):
                 self.user, "crm.interaction", "fields_get", ["delivery_status"]
             ),
         )
-
-    def test_letters_context_stays_within_its_logged_segment(self):
-        """The letter report of a logged segment prints its own letters only,
-        whatever interaction ids a client puts in the context."""
-        other = (
-            self.env["crm.segment"]
-            .with_user(self.user)
-            .create(
-                {
-                    "description": "Another letter",
-                    "interaction_template_id": self.template.id,
-                }
-            )
-        )
-        self.env["crm.segment.line"].with_user(self.user).create(
-            {"segment_id": other.id, "partner_id": self.partners[3].id}
-        )
-        other_logged = self.env["crm.logged.segment"].browse(other.log_segment())
-        self.authenticate(self.user.login, PASSWORD)
-        report = "crm_campaign_segment.report_crm_logged_segment_letters"
-        own = self.url_open(f"/report/html/{report}/{self.logged.id}")
-        self.assertEqual(own.status_code, 200)
-        self.assertIn("Contract Contact 0", own.text)
-        context = json.dumps(
-            {"crm_letter_interaction_ids": other_logged.interaction_ids.ids}
-        )
-        forged = self.url_open(
-            f"/report/html/{report}/{self.logged.id}?context={context}"
-        )
-        self.assertEqual(forged.status_code, 200)
-        self.assertNotIn("Contract Contact 3", forged.text)
