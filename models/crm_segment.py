@@ -248,9 +248,14 @@ class CrmSegment(models.Model):
         )
 
     def write(self, vals):
-        # the status belongs to the logging engine, which writes it as superuser
-        if "state" in vals and not self.env.su:
-            self._raise_engine_field("state")
+        # the status belongs to the logging engine, which writes it as superuser,
+        # and a logged segment never goes back to draft
+        if "state" in vals:
+            back = self.filtered(
+                lambda s: s.state == "logged" and vals["state"] != s.state
+            )
+            if not self.env.su or back:
+                (back or self)._raise_engine_field("state")
         if "campaign_id" in vals and not vals["campaign_id"]:
             vals = dict(vals, campaign_target=False, campaign_response=False)
         header_changed = any(field in vals for field in LINE_HEADER_FIELDS)

@@ -10,6 +10,7 @@ refusal, its exception and the record it names, and that nothing changed.
 
 import json
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 MODULE = "crm_campaign_segment"
@@ -240,6 +241,19 @@ class TestEngineFieldsOverRpc(RpcContractCase):
             {"description": "Born logged", "state": "logged"},
             error=ACCESS_ERROR,
         )
+        # nor from an automated action, which Odoo runs in superuser mode
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Back to draft",
+                "model_id": self.env["ir.model"]._get_id("crm.segment"),
+                "state": "code",
+                "code": "record.write({'state': 'draft'})",
+            }
+        )
+        with self.assertRaises(AccessError):
+            action.sudo().with_context(
+                active_model="crm.segment", active_id=self.source.id
+            ).run()
         segment = self.read("crm.segment", self.source.ids, ["state", "unit_cost"])
         self.assertEqual(segment[self.source.id], {"state": "logged", "unit_cost": 3.0})
         self.assertEqual(
