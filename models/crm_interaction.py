@@ -180,7 +180,24 @@ class CrmInteraction(models.Model):
 
     def write(self, vals):
         self._check_engine_fields(ENGINE_FIELDS & set(vals))
+        if vals.get("canceled") is False:
+            # whoever writes (an automated action runs as superuser): the
+            # cascades restore the logged segment and campaign entry first
+            self._check_restorable()
         return super().write(vals)
+
+    def _check_restorable(self):
+        blocked = self.filtered(
+            lambda i: i.logged_segment_id.canceled or i.campaign_entry_id.canceled
+        )
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Interaction %(interaction)s cannot be restored while its "
+                    "logged segment or campaign entry is canceled.",
+                    interaction=blocked[:1].display_name,
+                )
+            )
 
     def _check_engine_fields(self, fnames):
         """Refuse the engine's fields to anyone but the engine (superuser)."""
@@ -227,17 +244,7 @@ class CrmInteraction(models.Model):
                     interaction=active[:1].display_name,
                 )
             )
-        blocked = self.filtered(
-            lambda i: i.logged_segment_id.canceled or i.campaign_entry_id.canceled
-        )
-        if blocked:
-            raise UserError(
-                self.env._(
-                    "Interaction %(interaction)s cannot be restored while its "
-                    "logged segment or campaign entry is canceled.",
-                    interaction=blocked[:1].display_name,
-                )
-            )
+        self._check_restorable()
         self.check_access("write")
         self._set_canceled(False)
         return True

@@ -10,7 +10,7 @@ refusal, its exception and the record it names, and that nothing changed.
 
 import json
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 MODULE = "crm_campaign_segment"
@@ -383,6 +383,9 @@ class TestEngineFieldsOverRpc(RpcContractCase):
             {"canceled": False},
             error=ACCESS_ERROR,
         )
+        # nor superuser code such as an automated action
+        with self.assertRaisesRegex(UserError, "cannot be restored"):
+            self.interactions.sudo().write({"canceled": False})
         rows = self.read("crm.interaction", self.interactions.ids, ["canceled"])
         self.assertEqual({row["canceled"] for row in rows.values()}, {True})
         entry = self.read("crm.campaign.entry", self.entry.ids, ["canceled"])
