@@ -4,6 +4,7 @@ from . import res_partner
 from . import crm_interaction_template
 from . import utm_campaign
 from . import crm_segment
+from . import crm_segment_template
 from . import crm_segment_line
 from . import crm_segment_step
 from . import crm_segment_criteria

@@ -1,12 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .crm_logged_segment import MANAGER_GROUP, field_labels
 
-# Fields only the logging engine (as superuser) or a campaign manager may set
-# directly: canceling goes through action_cancel, which cascades.
-MANAGER_FIELDS = {"canceled", "logged_segment_id"}
+# Fields only the logging engine sets (as superuser): canceling goes through
+# action_cancel / action_restore, which cascade.
+ENGINE_FIELDS = {"canceled", "logged_segment_id"}
 
 
 class CrmCampaignEntry(models.Model):
@@ -58,15 +58,28 @@ class CrmCampaignEntry(models.Model):
                 entry._origin, (0, 0.0, 0.0)
             )
 
+    @api.depends("campaign_id", "logged_segment_id")
+    def _compute_display_name(self):
+        for entry in self:
+            entry.display_name = " - ".join(
+                name
+                for name in (
+                    entry.campaign_id.display_name,
+                    entry.logged_segment_id.display_name,
+                )
+                if name
+            )
+
     def _check_protected_fields(self, fields_written):
-        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+        if self.env.su:
             return
-        refused = set(fields_written) & MANAGER_FIELDS
+        refused = set(fields_written) & ENGINE_FIELDS
         if refused:
             raise AccessError(
-                _(
-                    "Campaign entries: %(fields)s can only be set by logging a "
-                    "segment or with Cancel.",
+                self.env._(
+                    "Campaign entry %(entry)s: %(fields)s can only be set by "
+                    "logging a segment or with Cancel and Restore.",
+                    entry=self[:1].display_name or self._description,
                     fields=field_labels(self, refused),
                 )
             )
@@ -81,24 +94,64 @@ class CrmCampaignEntry(models.Model):
         self._check_protected_fields(vals)
         return super().write(vals)
 
-    def action_cancel(self):
-        """Cancel the campaign entries (or restore them), cascading.
-
-        The e-mails of canceled interactions still waiting in the queue are
-        canceled too.
-        """
-        for entry in self:
-            canceled = not entry.canceled
-            if not canceled and entry.logged_segment_id.canceled:
-                raise UserError(
-                    _(
-                        "The campaign entry of %(campaign)s cannot be restored while "
-                        "its logged segment is canceled.",
-                        campaign=entry.campaign_id.display_name,
-                    )
+    # -------------------------------------------------------------------------
+    # CANCEL / RESTORE
+    # -------------------------------------------------------------------------
+    def _check_manager(self):
+        """Canceling cascades over every interaction of the entry: the same
+        right as canceling its logged segment."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Campaign entry %(entry)s: only campaign managers can cancel "
+                    "or restore campaign entries.",
+                    entry=self[:1].display_name,
                 )
-            entry.check_access("write")
-            # protected field, written after the checks above
-            entry.sudo().write({"canceled": canceled})
-            entry.interaction_ids._set_canceled(canceled, cascade=True)
+            )
+
+    def action_cancel(self):
+        """Cancel the campaign entries and their interactions; the e-mails of
+        those interactions still waiting in the queue are canceled too."""
+        self._check_manager()
+        canceled = self.filtered("canceled")
+        if canceled:
+            raise UserError(
+                self.env._(
+                    "Campaign entry %(entry)s is canceled already.",
+                    entry=canceled[:1].display_name,
+                )
+            )
+        self.check_access("write")
+        self._set_canceled(True)
         return True
+
+    def action_restore(self):
+        """Restore canceled campaign entries and their interactions, unless
+        their logged segment is canceled."""
+        self._check_manager()
+        active = self.filtered(lambda entry: not entry.canceled)
+        if active:
+            raise UserError(
+                self.env._(
+                    "Campaign entry %(entry)s is not canceled: there is nothing "
+                    "to restore.",
+                    entry=active[:1].display_name,
+                )
+            )
+        blocked = self.filtered(lambda entry: entry.logged_segment_id.canceled)
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Campaign entry %(entry)s cannot be restored while its logged "
+                    "segment is canceled.",
+                    entry=blocked[:1].display_name,
+                )
+            )
+        self.check_access("write")
+        self._set_canceled(False)
+        return True
+
+    def _set_canceled(self, canceled):
+        """Cancel or restore, once the caller checked the user's rights."""
+        self.sudo().write({"canceled": canceled})
+        self.interaction_ids._set_canceled(canceled, cascade=True)

@@ -6,7 +6,9 @@ Job responsibilities describe persons, business relations describe companies
 Interaction groups classify interaction templates.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .crm_interaction_template import check_not_logged
 
 
 class CrmClassificationMixin(models.AbstractModel):
@@ -87,3 +89,7 @@ class CrmInteractionGroup(models.Model):
     template_ids = fields.One2many(
         "crm.interaction.template", "group_id", string="Interaction Templates"
     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_logged(self):
+        check_not_logged(self, "group_id")

@@ -1,11 +1,27 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
 from .crm_segment_line import EVALUATIONS
 from .res_partner import CORRESPONDENCE_TYPES
+
+# Fields only the logging engine writes (as superuser): delivery, links to
+# what was logged, and canceling (action_cancel / action_restore, cascading)
+ENGINE_FIELDS = {
+    "attachment_id",
+    "body_html",
+    "campaign_entry_id",
+    "canceled",
+    "delivery_error",
+    "delivery_status",
+    "logged_segment_id",
+    "mail_id",
+    "segment_line_id",
+}
+# Values of engine fields a new interaction may be given (what the form sends)
+ENGINE_FIELD_DEFAULTS = {"delivery_status": "none"}
 
 DELIVERY_STATUSES = [
     ("none", "No Delivery"),
@@ -55,28 +71,35 @@ class CrmInteraction(models.Model):
         index=True,
         ondelete="cascade",
         check_company=True,
+        readonly=True,
     )
     campaign_entry_id = fields.Many2one(
-        "crm.campaign.entry", index=True, ondelete="set null"
+        "crm.campaign.entry", index=True, ondelete="set null", readonly=True
     )
     segment_line_id = fields.Many2one(
-        "crm.segment.line", index=True, ondelete="set null"
+        "crm.segment.line", index=True, ondelete="set null", readonly=True
     )
     evaluation = fields.Selection(EVALUATIONS, tracking=True)
+    # written set-based by the mail queue (_set_delivery_status): not tracked
     delivery_status = fields.Selection(
-        DELIVERY_STATUSES, default="none", required=True, tracking=True
+        DELIVERY_STATUSES, default="none", required=True, readonly=True
     )
-    delivery_error = fields.Text()
+    delivery_error = fields.Text(readonly=True)
     mail_id = fields.Many2one(
-        "mail.mail", string="E-mail", ondelete="set null", index="btree_not_null"
+        "mail.mail",
+        string="E-mail",
+        ondelete="set null",
+        index="btree_not_null",
+        readonly=True,
     )
     attachment_id = fields.Many2one(
         "ir.attachment",
         string="Document",
         ondelete="set null",
         index="btree_not_null",
+        readonly=True,
     )
-    canceled = fields.Boolean(tracking=True, index=True)
+    canceled = fields.Boolean(tracking=True, index=True, readonly=True)
     lead_id = fields.Many2one("crm.lead", string="Opportunity", index=True)
     user_id = fields.Many2one(
         "res.users", string="Salesperson", default=lambda self: self.env.user
@@ -143,46 +166,99 @@ class CrmInteraction(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_engine_fields(
+                [
+                    fname
+                    for fname in ENGINE_FIELDS & set(vals)
+                    if vals[fname] and vals[fname] != ENGINE_FIELD_DEFAULTS.get(fname)
+                ]
+            )
             if vals.get("partner_id") and "company_partner_id" not in vals:
                 partner = self.env["res.partner"].browse(vals["partner_id"])
                 vals["company_partner_id"] = partner.commercial_partner_id.id
         return super().create(vals_list)
 
     def write(self, vals):
-        if vals.get("canceled") is False and not self.env.context.get(
-            "crm_cancel_cascade"
-        ):
-            blocked = self.filtered(
-                lambda i: i.logged_segment_id.canceled or i.campaign_entry_id.canceled
-            )
-            if blocked:
-                raise UserError(
-                    _(
-                        "Interaction %(interaction)s cannot be restored while its "
-                        "logged segment or campaign entry is canceled.",
-                        interaction=blocked[:1].display_name,
-                    )
-                )
+        self._check_engine_fields(ENGINE_FIELDS & set(vals))
+        if vals.get("canceled") is False:
+            # whoever writes (an automated action runs as superuser): the
+            # cascades restore the logged segment and campaign entry first
+            self._check_restorable()
         return super().write(vals)
 
+    def _check_restorable(self):
+        blocked = self.filtered(
+            lambda i: i.logged_segment_id.canceled or i.campaign_entry_id.canceled
+        )
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Interaction %(interaction)s cannot be restored while its "
+                    "logged segment or campaign entry is canceled.",
+                    interaction=blocked[:1].display_name,
+                )
+            )
+
+    def _check_engine_fields(self, fnames):
+        """Refuse the engine's fields to anyone but the engine (superuser)."""
+        if not fnames or self.env.su:
+            return
+        raise AccessError(
+            self.env._(
+                "Interaction %(interaction)s: %(fields)s can only be set by "
+                "logging a segment, by the mail queue or with Cancel and Restore.",
+                interaction=self[:1].display_name or self.env._("New Interaction"),
+                fields=", ".join(
+                    self._fields[fname].get_description(self.env)["string"]
+                    for fname in sorted(fnames)
+                ),
+            )
+        )
+
+    # -------------------------------------------------------------------------
+    # CANCEL / RESTORE
+    # -------------------------------------------------------------------------
     def action_cancel(self):
-        """Cancel the interactions, or restore canceled ones."""
-        for canceled, interactions in (
-            (True, self.filtered(lambda i: not i.canceled)),
-            (False, self.filtered("canceled")),
-        ):
-            interactions._set_canceled(canceled)
+        """Cancel these interactions and their e-mails still queued."""
+        canceled = self.filtered("canceled")
+        if canceled:
+            raise UserError(
+                self.env._(
+                    "Interaction %(interaction)s is canceled already.",
+                    interaction=canceled[:1].display_name,
+                )
+            )
+        self.check_access("write")
+        self._set_canceled(True)
+        return True
+
+    def action_restore(self):
+        """Restore canceled interactions whose logged segment and campaign
+        entry are not canceled."""
+        active = self.filtered(lambda i: not i.canceled)
+        if active:
+            raise UserError(
+                self.env._(
+                    "Interaction %(interaction)s is not canceled: there is "
+                    "nothing to restore.",
+                    interaction=active[:1].display_name,
+                )
+            )
+        self._check_restorable()
+        self.check_access("write")
+        self._set_canceled(False)
         return True
 
     def _set_canceled(self, canceled, cascade=False):
-        """Cancel (or restore) these interactions; canceling also cancels
-        their e-mails still queued. ``cascade``: done by canceling their
-        logged segment or campaign entry, in one statement per model."""
+        """Cancel (or restore) these interactions, once the caller checked
+        the user's rights; canceling also cancels their e-mails still queued.
+        ``cascade``: done by canceling their logged segment or campaign entry,
+        in one statement, without a tracking message per interaction."""
         if not self:
             return
-        records = self
+        records = self.sudo()
         if cascade:
-            records = self.with_context(crm_cancel_cascade=True, tracking_disable=True)
+            records = records.with_context(tracking_disable=True)
         records.write({"canceled": canceled})
         if canceled:
             self._cancel_outgoing_mails()
@@ -251,9 +327,13 @@ class CrmInteraction(models.Model):
                 and not i.canceled
             )
         )
-        if not failed:
+        if failed != self:
             raise UserError(
-                _("Only e-mails that failed and are not canceled can be resent.")
+                self.env._(
+                    "Interaction %(interaction)s cannot be resent: only e-mails "
+                    "that failed and are not canceled can be resent.",
+                    interaction=(self - failed)[:1].display_name,
+                )
             )
         with_mail = failed.filtered(lambda i: i.sudo().mail_id)
         with_mail.sudo().mail_id.mark_outgoing()

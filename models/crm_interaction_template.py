@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .res_partner import CORRESPONDENCE_TYPES
 
@@ -10,6 +10,29 @@ INITIATED_BY = [("us", "Us"), ("them", "Them")]
 
 def _lang_get(self):
     return self.env["res.lang"].get_installed()
+
+
+def check_not_logged(records, fname, model="crm.interaction"):
+    """Refuse to delete ``records`` while logged history (interactions, or
+    ``model``) refers to them through ``fname``: deleting would silently
+    empty that history. Archiving keeps it."""
+    if not records:
+        return
+    used = (
+        records.env[model]
+        .sudo()
+        .with_context(active_test=False)
+        ._read_group([(fname, "in", records.ids)], [fname], limit=1)
+    )
+    if used:
+        raise UserError(
+            records.env._(
+                "%(kind)s %(record)s is used by logged interactions and cannot be "
+                "deleted: archive it instead, so that their history keeps it.",
+                kind=records.env["ir.model"]._get(records._name).name,
+                record=records.browse(used[0][0].id).display_name,
+            )
+        )
 
 
 class CrmInteractionTemplate(models.Model):
@@ -90,6 +113,10 @@ class CrmInteractionTemplate(models.Model):
     def _compute_display_name(self):
         for template in self:
             template.display_name = f"{template.code} - {template.name}"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_logged(self):
+        check_not_logged(self, "template_id")
 
     def _get_language(self, lang):
         """Return the language row for ``lang``, else the default one."""

@@ -1,14 +1,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 MANAGER_GROUP = "crm_campaign_segment.crm_campaign_segment_group_manager"
 LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
-# Fields only the logging engine (as superuser) or a campaign manager may set
-# directly; the engine's own writes are made with sudo().
-MANAGER_FIELDS = {"canceled", "job_state", "segment_id", "send", "user_id"}
-# Fields only the logging engine may set
-ENGINE_FIELDS = {"texts_trusted"}
+# Fields only the logging engine sets (as superuser): what was logged, the
+# job's status, and canceling (action_cancel / action_restore, cascading)
+ENGINE_FIELDS = {
+    "canceled",
+    "create_follow_up",
+    "follow_up_segment_id",
+    "job_state",
+    "line_total",
+    "segment_id",
+    "send",
+    "texts_trusted",
+    "user_id",
+}
 
 
 def field_labels(records, names):
@@ -121,19 +129,18 @@ class CrmLoggedSegment(models.Model):
 
     def _check_protected_fields(self, fields_written):
         """Refuse direct writes of the engine's fields (canceling included,
-        which must cascade) by anyone but the engine and campaign managers."""
+        which must cascade) by anyone but the engine, which writes them as
+        superuser."""
         if self.env.su:
             return
-        fields_written = set(fields_written)
-        refused = fields_written & ENGINE_FIELDS
-        if not refused and not self.env.user.has_group(MANAGER_GROUP):
-            refused = fields_written & MANAGER_FIELDS
+        refused = set(fields_written) & ENGINE_FIELDS
         if refused:
             raise AccessError(
-                _(
-                    "Logged segments: %(fields)s can only be set by logging the "
-                    "segment or by the actions of a campaign manager (Cancel, "
-                    "Retry).",
+                self.env._(
+                    "Logged segment %(logged)s: %(fields)s can only be set by "
+                    "logging the segment or with the actions Cancel, Restore and "
+                    "Retry Logging.",
+                    logged=self[:1].display_name or self._description,
                     fields=field_labels(self, refused),
                 )
             )
@@ -154,35 +161,81 @@ class CrmLoggedSegment(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_canceled(self):
-        if self.filtered(lambda logged: not logged.canceled):
+        active = self.filtered(lambda logged: not logged.canceled)
+        if active:
             raise UserError(
-                _("Only canceled logged segments can be deleted. Cancel it first.")
+                self.env._(
+                    "Only canceled logged segments can be deleted: cancel "
+                    "logged segment %(logged)s first.",
+                    logged=active[:1].display_name,
+                )
             )
 
     def _check_manager(self):
         if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(_("Only campaign managers can cancel logged segments."))
+            raise AccessError(
+                self.env._(
+                    "Logged segment %(logged)s: only campaign managers can cancel, "
+                    "restore or retry logged segments.",
+                    logged=self[:1].display_name,
+                )
+            )
 
+    # -------------------------------------------------------------------------
+    # CANCEL / RESTORE
+    # -------------------------------------------------------------------------
     def action_cancel(self):
-        """Cancel the logged segments (or restore them), cascading.
+        """Cancel the logged segments, their campaign entries and interactions.
 
         A job still queued (or in error) can be canceled: the background job
         no longer processes it, and restoring it resumes it.  The e-mails of
         its interactions that are still waiting in the queue are canceled.
         """
         self._check_manager()
+        canceled = self.filtered("canceled")
+        if canceled:
+            raise UserError(
+                self.env._(
+                    "Logged segment %(logged)s is canceled already.",
+                    logged=canceled[:1].display_name,
+                )
+            )
+        self.check_access("write")
         for logged in self:
-            if logged.job_state in ("queued", "error") and logged.segment_id:
-                # not while the background job is logging a batch of it
-                logged.segment_id._log_lock_job()
-            canceled = not logged.canceled
-            logged.write({"canceled": canceled})
-            # one UPDATE per model, without a tracking message per record
-            logged.campaign_entry_ids.write({"canceled": canceled})
-            logged.interaction_ids._set_canceled(canceled, cascade=True)
-            if not canceled and logged.job_state == "queued":
+            logged._set_canceled(True)
+        return True
+
+    def action_restore(self):
+        """Restore canceled logged segments, their campaign entries and
+        interactions; a queued logging job resumes."""
+        self._check_manager()
+        active = self.filtered(lambda logged: not logged.canceled)
+        if active:
+            raise UserError(
+                self.env._(
+                    "Logged segment %(logged)s is not canceled: there is nothing "
+                    "to restore.",
+                    logged=active[:1].display_name,
+                )
+            )
+        self.check_access("write")
+        for logged in self:
+            logged._set_canceled(False)
+            if logged.job_state == "queued":
                 self.env.ref(LOG_CRON).sudo()._trigger()
         return True
+
+    def _set_canceled(self, canceled):
+        """Cancel or restore one logged segment and everything it logged, once
+        the caller checked the user's rights."""
+        self.ensure_one()
+        if self.job_state in ("queued", "error") and self.segment_id:
+            # not while the background job is logging a batch of it
+            self.segment_id._log_lock_job()
+        self.sudo().write({"canceled": canceled})
+        # one UPDATE per model, without a tracking message per record
+        self.campaign_entry_ids.sudo().write({"canceled": canceled})
+        self.interaction_ids._set_canceled(canceled, cascade=True)
 
     def action_retry_logging(self):
         """Queue logging jobs that stopped on an error again (managers).
@@ -194,7 +247,7 @@ class CrmLoggedSegment(models.Model):
         failed = self.filtered(lambda logged: logged.job_state == "error")
         if failed != self or failed.filtered("canceled"):
             raise UserError(
-                _(
+                self.env._(
                     "Only logging jobs in error that are not canceled can be "
                     "retried: %(logged)s.",
                     logged=", ".join(
@@ -204,20 +257,27 @@ class CrmLoggedSegment(models.Model):
                     ),
                 )
             )
-        failed.write({"job_state": "queued"})
+        self.check_access("write")
+        failed.sudo().write({"job_state": "queued"})
         for logged in failed:
-            logged.message_post(body=_("Logging queued again."))
+            logged._message_log(body=self.env._("Logging queued again."))
         self.env.ref(LOG_CRON).sudo()._trigger()
         return True
 
     def _get_letters(self):
-        """The letters to print: the interactions given in the context
-        (``crm_letter_interaction_ids``, one batch), else all hard-copy
+        """The letters to print: those of the interactions given in the
+        context (``crm_letter_interaction_ids``, one batch), else all hard-copy
         interactions of the logged segment that are not canceled."""
         self.ensure_one()
         ids = self.env.context.get("crm_letter_interaction_ids")
         if ids:
-            return self.env["crm.interaction"].browse(ids)
+            # a caller's context selects among this logged segment's letters
+            # only
+            return (
+                self.env["crm.interaction"]
+                .browse(ids)
+                .filtered(lambda i: i.logged_segment_id == self)
+            )
         return self.interaction_ids.filtered(
             lambda i: i.correspondence_type == "hard_copy" and not i.canceled
         ).sorted("id")

@@ -1,10 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
-
-from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
-from .res_partner import CORRESPONDENCE_TYPES
 
 # Header fields whose change is passed on to the lines that use the template
 LINE_HEADER_FIELDS = (
@@ -14,6 +11,28 @@ LINE_HEADER_FIELDS = (
     "lang",
     "subject",
 )
+# Fields that follow the interaction template (_follow_template)
+TEMPLATE_VALUE_FIELDS = (
+    "unit_cost",
+    "unit_duration",
+    "information_flow",
+    "initiated_by",
+    "correspondence_type",
+    "ignore_partner_correspondence_type",
+    "lang",
+    "campaign_id",
+    "campaign_target",
+    "campaign_response",
+)
+# What can no longer change once a segment is logged
+LOGGED_LOCKED_FIELDS = {
+    *LINE_HEADER_FIELDS,
+    *TEMPLATE_VALUE_FIELDS,
+    "line_ids",
+    "attachment_ids",
+    "send_word_as_attachment",
+    "company_id",
+}
 # How many lines the segment form shows; all of them open in their own list
 LINE_PREVIEW_LIMIT = 80
 # Line columns that take their value from the header and the contact
@@ -67,18 +86,7 @@ class CrmSegment(models.Model):
         check_company=True,
         tracking=True,
     )
-    unit_cost = fields.Float(digits="Product Price")
-    unit_duration = fields.Float(help="Time spent on one interaction, in hours.")
-    information_flow = fields.Selection(INFORMATION_FLOWS)
-    initiated_by = fields.Selection(INITIATED_BY)
-    lang = fields.Selection(_lang_get, string="Language (Default)")
     subject = fields.Char(string="Subject (Default)")
-    correspondence_type = fields.Selection(
-        CORRESPONDENCE_TYPES, string="Correspondence Type (Default)"
-    )
-    ignore_partner_correspondence_type = fields.Boolean(
-        string="Ignore Contact Correspondence Type"
-    )
     attachment_ids = fields.Many2many(
         "ir.attachment",
         "crm_segment_attachment_rel",
@@ -99,11 +107,6 @@ class CrmSegment(models.Model):
         help="When an interaction field of the segment changes, update the lines "
         "that use the same interaction template.",
     )
-
-    # Campaign
-    campaign_id = fields.Many2one("utm.campaign", tracking=True, index=True)
-    campaign_target = fields.Boolean(tracking=True)
-    campaign_response = fields.Boolean(tracking=True)
 
     # Lines
     line_ids = fields.One2many("crm.segment.line", "segment_id", string="Lines")
@@ -161,35 +164,8 @@ class CrmSegment(models.Model):
                 part for part in (segment.name, segment.description) if part
             ) or _("New Segment")
 
-    @api.model
-    def _template_defaults(self, template):
-        """Values a segment takes from an interaction template."""
-        return {
-            "unit_cost": template.unit_cost,
-            "unit_duration": template.unit_duration,
-            "information_flow": template.information_flow,
-            "initiated_by": template.initiated_by,
-            "correspondence_type": template.correspondence_type,
-            "ignore_partner_correspondence_type": (
-                template.ignore_partner_correspondence_type
-            ),
-            "lang": template.lang,
-            "campaign_id": template.campaign_id.id,
-            "campaign_target": template.campaign_target,
-            "campaign_response": template.campaign_response,
-        }
-
     @api.onchange("interaction_template_id")
     def _onchange_interaction_template_id(self):
-        template = self.interaction_template_id
-        if not template:
-            return
-        values = self._template_defaults(template)
-        if not template.campaign_id:
-            # keep the segment's own campaign when the template has none
-            for key in ("campaign_id", "campaign_target", "campaign_response"):
-                values.pop(key)
-        self.update(values)
         return self._onchange_header_warning()
 
     @api.onchange(
@@ -256,39 +232,42 @@ class CrmSegment(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            if vals.get("state", "draft") != "draft" and not self.env.su:
+                self._raise_engine_field("state")
             if not vals.get("name"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("crm.segment")
-            template_id = vals.get("interaction_template_id")
-            if template_id:
-                defaults = self._template_defaults(
-                    self.env["crm.interaction.template"].browse(template_id)
-                )
-                if not defaults["campaign_id"]:
-                    for key in ("campaign_id", "campaign_target", "campaign_response"):
-                        defaults.pop(key)
-                for key, value in defaults.items():
-                    vals.setdefault(key, value)
         return super().create(vals_list)
 
+    def _raise_engine_field(self, fname):
+        raise AccessError(
+            self.env._(
+                "Segment %(segment)s: %(field)s is set by logging the segment only.",
+                segment=self[:1].display_name or self.env._("New Segment"),
+                field=self._fields[fname].get_description(self.env)["string"],
+            )
+        )
+
     def write(self, vals):
+        # the status belongs to the logging engine, which writes it as superuser,
+        # and a logged segment never goes back to draft
+        if "state" in vals:
+            back = self.filtered(
+                lambda s: s.state == "logged" and vals["state"] != s.state
+            )
+            if not self.env.su or back:
+                (back or self)._raise_engine_field("state")
         if "campaign_id" in vals and not vals["campaign_id"]:
             vals = dict(vals, campaign_target=False, campaign_response=False)
         header_changed = any(field in vals for field in LINE_HEADER_FIELDS)
-        if "state" not in vals and any(s.state == "logged" for s in self):
-            locked = set(vals) & (
-                set(LINE_HEADER_FIELDS)
-                | {"campaign_id", "campaign_target", "campaign_response", "line_ids"}
-            )
-            if locked:
-                raise UserError(
-                    _(
-                        "Segment %(segment)s is logged: its interaction, campaign "
-                        "and lines can no longer be changed.",
-                        segment=self.filtered(lambda s: s.state == "logged")[
-                            :1
-                        ].display_name,
-                    )
+        logged = self.filtered(lambda s: s.state == "logged")
+        if logged and set(vals) & LOGGED_LOCKED_FIELDS:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s is logged: its interaction, campaign "
+                    "and lines can no longer be changed.",
+                    segment=logged[:1].display_name,
                 )
+            )
         old_templates = {s.id: s.interaction_template_id.id for s in self}
         res = super().write(vals)
         if header_changed:

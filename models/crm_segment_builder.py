@@ -7,13 +7,14 @@ The steps themselves run in :mod:`.crm_segment_step` (set-based SQL).
 
 import logging
 
-from psycopg2 import DataError, ProgrammingError
+from psycopg2 import DataError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .crm_segment_step import ENGINE_CONTEXT_KEY, LINE_VALUE_COLUMNS
+from ..tools.markers import is_engine
+from .crm_segment_step import LINE_VALUE_COLUMNS
 
 _logger = logging.getLogger(__name__)
 
@@ -82,16 +83,21 @@ class CrmSegment(models.Model):
             )
         )[0][0]
         Step = self.env["crm.segment.step"]
-        return Step.create(
-            {
-                "segment_id": self.id,
-                "sequence": sequence,
-                "mode": mode,
-                "origin": origin,
-                "filter_values": filter_values,
-                "partner_domain": filter_values.get("partner_domain") or False,
-                "description": Step._describe(mode, filter_values),
-            }
+        # users read steps, only the engine writes them
+        return (
+            Step.sudo()
+            .create(
+                {
+                    "segment_id": self.id,
+                    "sequence": sequence,
+                    "mode": mode,
+                    "origin": origin,
+                    "filter_values": filter_values,
+                    "partner_domain": filter_values.get("partner_domain") or False,
+                    "description": Step._describe(mode, filter_values),
+                }
+            )
+            .sudo(False)
         )
 
     def _apply_step(self, mode, filter_values, origin="filter"):
@@ -128,7 +134,7 @@ class CrmSegment(models.Model):
             with self.env.cr.savepoint():
                 step = self._new_step(mode, values, origin)
                 step._apply(values)
-        except (DataError, ProgrammingError) as error:
+        except DataError as error:
             raise UserError(
                 _(
                     "Segment %(segment)s: the filter could not be applied, the "
@@ -364,13 +370,13 @@ class CrmSegmentLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        if not self.env.context.get(ENGINE_CONTEXT_KEY):
+        if not is_engine(self.env):
             for segment, segment_lines in lines._grouped_by_draft_segment():
                 segment_lines._record_manual_step(segment, "add", "insert")
         return lines
 
     def unlink(self):
-        if not self.env.context.get(ENGINE_CONTEXT_KEY):
+        if not is_engine(self.env):
             for segment, segment_lines in self._grouped_by_draft_segment():
                 segment_lines._record_manual_step(segment, "reduce", "delete")
         return super().unlink()

@@ -1,14 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools.markers import is_engine
 from .crm_interaction_template import _lang_get
 from .crm_segment import LINE_DEFAULT_COLUMNS
 from .res_partner import CORRESPONDENCE_TYPES
-
-# context key of the segment builder's own line changes (ENGINE_CONTEXT_KEY
-# of crm_segment_step, which imports this module)
-ENGINE_CONTEXT = "crm_segment_engine"
 
 EVALUATIONS = [
     ("very_positive", "Very Positive"),
@@ -37,8 +34,21 @@ class CrmSegmentLine(models.Model):
         help="The company of the contact, or the contact itself.",
     )
     email = fields.Char(related="partner_id.email")
-    correspondence_type = fields.Selection(CORRESPONDENCE_TYPES)
-    lang = fields.Selection(_lang_get, string="Language")
+    # follow the line's template (and contact); the segment engine fills them
+    # set-based with the same rule (crm.segment._line_default_sql)
+    correspondence_type = fields.Selection(
+        CORRESPONDENCE_TYPES,
+        compute="_compute_correspondence_type",
+        store=True,
+        readonly=False,
+    )
+    lang = fields.Selection(
+        _lang_get,
+        string="Language",
+        compute="_compute_lang",
+        store=True,
+        readonly=False,
+    )
     subject = fields.Char()
     interaction_template_id = fields.Many2one("crm.interaction.template")
     user_id = fields.Many2one("res.users", string="Salesperson")
@@ -55,11 +65,44 @@ class CrmSegmentLine(models.Model):
         ),
     ]
 
+    # The correspondence type and language a line takes from its template,
+    # its segment and its contact, as the segment engine sets them in SQL
+    # (crm.segment._line_default_sql): the same values whether the line is
+    # created or its template changed in the form, over RPC or by an automated
+    # action. One method per field: a value given overrides that field only.
+    @api.depends("interaction_template_id", "partner_id")
+    def _compute_correspondence_type(self):
+        for line in self:
+            segment = line.segment_id
+            template = line.interaction_template_id or segment.interaction_template_id
+            partner = line.partner_id
+            if segment.ignore_partner_correspondence_type:
+                ctype = segment.correspondence_type
+            elif (
+                template.ignore_partner_correspondence_type
+                or not partner.correspondence_type
+            ):
+                ctype = template.correspondence_type or segment.correspondence_type
+            else:
+                ctype = partner.correspondence_type
+            line.correspondence_type = ctype
+
+    @api.depends("interaction_template_id", "partner_id")
+    def _compute_lang(self):
+        for line in self:
+            segment = line.segment_id
+            template = line.interaction_template_id or segment.interaction_template_id
+            partner = line.partner_id
+            if partner.lang and partner.lang in template.language_ids.mapped("lang"):
+                line.lang = partner.lang
+            else:
+                line.lang = segment.lang or partner.lang
+
     def _check_segment_draft(self, segments):
         logged = segments.filtered(lambda s: s.state != "draft")
-        if logged and not self.env.context.get("crm_segment_logging"):
+        if logged:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s is logged: its lines can no longer be "
                     "changed.",
                     segment=logged[:1].display_name,
@@ -91,7 +134,7 @@ class CrmSegmentLine(models.Model):
     def write(self, vals):
         self._check_segment_draft(self.segment_id)
         moved = {"partner_id", "segment_id"} & set(vals)
-        if moved and not self.env.context.get(ENGINE_CONTEXT):
+        if moved and not is_engine(self.env):
             changed = self.filtered(
                 lambda line: (
                     any(line[fname].id != vals[fname] for fname in moved if vals[fname])
@@ -100,7 +143,7 @@ class CrmSegmentLine(models.Model):
             )
             if changed:
                 raise UserError(
-                    _(
+                    self.env._(
                         "The contact of a segment line cannot be changed: remove "
                         "the line and add the other contact, so that Go Back can "
                         "undo it (%(contact)s in %(segment)s).",

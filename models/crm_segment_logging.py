@@ -138,7 +138,7 @@ class CrmSegment(models.Model):
         self._log_lock()
         texts_trusted = self._log_texts_trusted()
         missing_lines = self._log_check(send, missing_email, texts_trusted)
-        segment = self.with_context(crm_segment_logging=True)
+        segment = self
         segment._log_apply_missing_email(missing_lines, missing_email)
         logged = segment._log_create_header(send, create_follow_up, texts_trusted)
         params = self.env["ir.config_parameter"].sudo()
@@ -562,7 +562,7 @@ class CrmSegment(models.Model):
                 "Left out of the segment (no e-mail address): %(contacts)s",
                 contacts=contacts,
             )
-        self.message_post(body=body)
+        self._message_log(body=body)
 
     def _log_create_header(self, send, create_follow_up, texts_trusted=False):
         """Create the logged segment and its campaign entries; mark as logged.
@@ -616,7 +616,8 @@ class CrmSegment(models.Model):
                 for campaign in campaigns
             ]
         )
-        self.write({"state": "logged"})
+        # engine field: written as superuser, for the logging user
+        self.sudo().write({"state": "logged"})
         return logged
 
     def _log_batch_size(self):
@@ -661,7 +662,9 @@ class CrmSegment(models.Model):
                 mail_notrack=True,
                 tracking_disable=True,
             )
+            .sudo()  # engine fields (links, delivery status)
             .create(vals_list)
+            .sudo(False)
         )
         self._log_render_subjects(logged, interactions, lines)
         if logged.send:
@@ -740,9 +743,9 @@ class CrmSegment(models.Model):
         """Close the logging job: follow-up segment, message, status."""
         self.ensure_one()
         if logged.create_follow_up and not logged.follow_up_segment_id:
-            logged.follow_up_segment_id = self._log_create_follow_up(logged)
+            logged.sudo().follow_up_segment_id = self._log_create_follow_up(logged)
         logged.sudo().job_state = "done"
-        logged.message_post(
+        logged._message_log(
             body=_(
                 "Segment %(segment)s logged: %(count)s interactions.",
                 segment=self.display_name,
@@ -754,19 +757,13 @@ class CrmSegment(models.Model):
         """Create "Follow-up on segment ..." with the same campaign and contacts,
         built by reusing the logged segment (one undoable Add step)."""
         self.ensure_one()
-        follow_up = (
-            self.env["crm.segment"]
-            .with_context(crm_segment_logging=False)
-            .create(
-                {
-                    "description": _(
-                        "Follow-up on segment %(segment)s", segment=self.name
-                    ),
-                    "campaign_id": self.campaign_id.id,
-                    "company_id": self.company_id.id,
-                    "lang": self.lang,
-                }
-            )
+        follow_up = self.env["crm.segment"].create(
+            {
+                "description": _("Follow-up on segment %(segment)s", segment=self.name),
+                "campaign_id": self.campaign_id.id,
+                "company_id": self.company_id.id,
+                "lang": self.lang,
+            }
         )
         follow_up._reuse_logged_segment(logged, ignore_exclusion=True)
         return follow_up
@@ -822,10 +819,8 @@ class CrmSegment(models.Model):
             # the segment was deleted meanwhile: nothing more can be logged
             logged.sudo().job_state = "done"
             return 0
-        segment = (
-            logged.segment_id.with_user(logged.user_id)
-            .with_company(logged.company_id)
-            .with_context(crm_segment_logging=True)
+        segment = logged.segment_id.with_user(logged.user_id).with_company(
+            logged.company_id
         )
         logged = logged.with_env(segment.env)
         try:
@@ -853,7 +848,7 @@ class CrmSegment(models.Model):
         _logger.warning("Logging %s failed: %s", logged.name, reason)
         logged = logged.sudo()
         logged.job_state = "error"
-        logged.message_post(
+        logged._message_log(
             body=_(
                 "Logging stopped on an error: %(error)s A campaign manager can "
                 "retry it once the cause is fixed, or cancel it.",
@@ -933,7 +928,7 @@ class CrmSegment(models.Model):
                 "error", _("The e-mail address is blacklisted: not sent.")
             )
             for logged in blacklisted.logged_segment_id:
-                logged.message_post(
+                logged._message_log(
                     body=_(
                         "Not e-mailed, address blacklisted: %(contacts)s",
                         contacts=self._log_list(
@@ -1064,7 +1059,7 @@ class CrmSegment(models.Model):
                 }
             )
         attachments = self.env["ir.attachment"].create(attachment_vals)
-        logged.message_post(
+        logged._message_log(
             body=_(
                 "%(count)s letters to print.",
                 count=len(interactions),

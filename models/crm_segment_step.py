@@ -163,8 +163,6 @@ LINE_VALUE_COLUMNS = (
     "evaluation",
     "contact_via",
 )
-# context key set while the engine itself changes lines (no manual step then)
-ENGINE_CONTEXT_KEY = "crm_segment_engine"
 # how deep saved criteria may refer to saved criteria (refresh steps)
 MAX_CRITERIA_DEPTH = 5
 

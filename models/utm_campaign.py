@@ -2,6 +2,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .crm_interaction_template import check_not_logged
+
 
 class UtmCampaign(models.Model):
     _inherit = "utm.campaign"
@@ -107,6 +109,11 @@ class UtmCampaign(models.Model):
             if "company_id" not in vals:
                 vals["company_id"] = self.env.company.id
         return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_logged(self):
+        check_not_logged(self, "campaign_id")
+        check_not_logged(self, "campaign_id", model="crm.campaign.entry")
 
     @api.depends("code", "title")
     def _compute_display_name(self):

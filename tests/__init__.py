@@ -12,3 +12,6 @@ from . import test_import_contacts
 from . import test_tour
 from . import test_rpc_scenario
 from . import test_segment_log_review
+from . import test_rpc_contract
+from . import test_rpc_contract_history
+from . import test_rpc_contract_logged

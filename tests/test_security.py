@@ -118,9 +118,18 @@ class TestHistoryIsTheEnginesOwn(CampaignSegmentCase):
     def test_users_cannot_write_history(self):
         env = self.env(user=self.user)
         segment = env["crm.segment"].create({"description": "Mine"})
-        step = env["crm.segment.step"].create(
-            {"segment_id": segment.id, "mode": "add", "sequence": 1}
+        # steps are the engine's too: users read them only
+        with self.assertRaises(AccessError):
+            env["crm.segment.step"].create(
+                {"segment_id": segment.id, "mode": "add", "sequence": 1}
+            )
+        step = (
+            self.env["crm.segment.step"]
+            .create({"segment_id": segment.id, "mode": "add", "sequence": 1})
+            .with_env(env)
         )
+        with self.assertRaises(AccessError):
+            step.write({"inserted_count": 10})
         hidden = self.env["res.partner"].create({"name": "Not for you"})
         with self.assertRaises(AccessError):
             env["crm.segment.history"].create(

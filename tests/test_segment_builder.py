@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 from odoo.tests.common import new_test_user
 
+from ..tools.markers import as_engine
 from .segment_common import SegmentCase
 
 
@@ -183,7 +184,7 @@ class TestReduceAndRefineContacts(SegmentCase):
 @tagged("post_install", "-at_install")
 class TestFilterFamilies(SegmentCase):
     def add(self, **filter_values):
-        self.segment.line_ids.with_context(crm_segment_engine=True).unlink()
+        as_engine(self.segment.line_ids).unlink()
         self.apply("add", **filter_values)
         return self.partners()
 

@@ -561,24 +561,31 @@ class TestCancelLoggedSegment(SegmentLogCase):
         self.assertTrue(logged.campaign_entry_ids.canceled)
         self.assertEqual(set(interactions.mapped("canceled")), {True})
         with self.assertRaisesRegex(UserError, "cannot be restored"):
-            interactions[0].with_user(self.user).action_cancel()
+            interactions[0].with_user(self.user).action_restore()
         with self.assertRaisesRegex(UserError, "cannot be restored"):
-            logged.campaign_entry_ids.with_user(self.user).action_cancel()
+            logged.campaign_entry_ids.with_user(self.manager).action_restore()
+        with self.assertRaisesRegex(UserError, "canceled already"):
+            logged.with_user(self.manager).action_cancel()
         # a user cannot delete it, a manager can once it is canceled
         with self.assertRaises(AccessError):
             logged.with_user(self.user).unlink()
-        logged.with_user(self.manager).action_cancel()
+        logged.with_user(self.manager).action_restore()
         self.assertFalse(logged.canceled)
         self.assertEqual(set(interactions.mapped("canceled")), {False})
-        # campaign entry cancel cascades; interactions restore with it
+        with self.assertRaisesRegex(UserError, "nothing to restore"):
+            logged.with_user(self.manager).action_restore()
+        # campaign entry cancel cascades (a manager's right, as for the
+        # logged segment); interactions restore with it
         entry = logged.campaign_entry_ids
-        entry.with_user(self.user).action_cancel()
+        with self.assertRaises(AccessError):
+            entry.with_user(self.user).action_cancel()
+        entry.with_user(self.manager).action_cancel()
         self.assertEqual(set(interactions.mapped("canceled")), {True})
-        entry.with_user(self.user).action_cancel()
+        entry.with_user(self.manager).action_restore()
         self.assertEqual(set(interactions.mapped("canceled")), {False})
         interactions[0].with_user(self.user).action_cancel()
         self.assertTrue(interactions[0].canceled)
-        interactions[0].with_user(self.user).action_cancel()
+        interactions[0].with_user(self.user).action_restore()
         self.assertFalse(interactions[0].canceled)
         with self.assertRaisesRegex(UserError, "Only canceled"):
             logged.with_user(self.manager).unlink()

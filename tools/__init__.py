@@ -1,1 +1,2 @@
 from . import docx_merge
+from . import markers
