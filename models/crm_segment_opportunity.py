@@ -64,6 +64,10 @@ class CrmSegment(models.Model):
         Lead = self.env["crm.lead"]
         Lead.check_access("create")
         campaign = self.campaign_id
+        self.env["crm.segment.line"].flush_model(
+            ["segment_id", "partner_id", "user_id", "correspondence_type"]
+        )
+        self.env["res.partner"].flush_model(["name"])
         rows = self.env.execute_query(
             SQL(
                 """
