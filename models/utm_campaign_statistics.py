@@ -225,6 +225,11 @@ class CrmCampaignEntry(models.Model):
     response_rate = fields.Float(
         string="Response Rate (%)", compute="_compute_response_statistics"
     )
+    counted_cost = fields.Float(
+        string="Cost (Not Canceled)",
+        compute="_compute_response_statistics",
+        digits="Product Price",
+    )
 
     def _compute_response_statistics(self):
         counts = {}
@@ -236,19 +241,21 @@ class CrmCampaignEntry(models.Model):
                     SQL(
                         """
                 SELECT i.campaign_entry_id,
-                       COUNT(DISTINCT i.partner_id),
-                       COUNT(DISTINCT i.partner_id)
-                           FILTER (WHERE i.delivery_status = 'delivered'),
-                       COUNT(DISTINCT i.partner_id) FILTER (WHERE EXISTS (
+                       COUNT(DISTINCT i.partner_id) FILTER (WHERE i.campaign_target),
+                       COUNT(DISTINCT i.partner_id) FILTER (
+                           WHERE i.campaign_target
+                             AND i.delivery_status = 'delivered'),
+                       COUNT(DISTINCT i.partner_id) FILTER (
+                           WHERE i.campaign_target AND EXISTS (
                            SELECT 1
                              FROM crm_interaction r
                             WHERE r.campaign_response
                               AND NOT COALESCE(r.canceled, FALSE)
                               AND r.campaign_id = i.campaign_id
-                              AND r.partner_id = i.partner_id))
+                              AND r.partner_id = i.partner_id)),
+                       COALESCE(SUM(i.cost), 0)
                   FROM crm_interaction i
                  WHERE i.campaign_entry_id IN %s
-                   AND i.campaign_target
                    AND NOT COALESCE(i.canceled, FALSE)
                  GROUP BY i.campaign_entry_id
                         """,
@@ -257,8 +264,11 @@ class CrmCampaignEntry(models.Model):
                 )
             }
         for entry in self:
-            target, reached, responded = counts.get(entry._origin.id, (0, 0, 0))
+            target, reached, responded, cost = counts.get(
+                entry._origin.id, (0, 0, 0, 0.0)
+            )
             entry.target_contact_count = target
             entry.reached_contact_count = reached
             entry.response_contact_count = responded
             entry.response_rate = 100.0 * responded / target if target else 0.0
+            entry.counted_cost = cost

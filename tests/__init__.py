@@ -15,3 +15,4 @@ from . import test_segment_log_review
 from . import test_responses_email
 from . import test_responses_one_click
 from . import test_responses_opportunities
+from . import test_responses_statistics
