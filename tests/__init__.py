@@ -16,3 +16,4 @@ from . import test_responses_email
 from . import test_responses_one_click
 from . import test_responses_opportunities
 from . import test_responses_statistics
+from . import test_responses_rpc
