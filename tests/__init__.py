@@ -17,3 +17,4 @@ from . import test_responses_one_click
 from . import test_responses_opportunities
 from . import test_responses_statistics
 from . import test_responses_rpc
+from . import test_responses_demo
