@@ -102,7 +102,8 @@ class CrmSegment(models.Model):
         skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
         todo = [row for row in rows if row[0] not in open_partner_ids]
         source = self._opportunity_source()
-        teams = {}
+        # team and first stage once per salesperson, not once per opportunity
+        teams, stages = {}, {}
         Team = self.env["crm.team"]
         title = campaign.title or campaign.name or ""
         vals_list = []
@@ -111,6 +112,11 @@ class CrmSegment(models.Model):
             if user_id not in teams:
                 teams[user_id] = Team._get_default_team_id(
                     user_id=user_id, domain=[("use_opportunities", "=", True)]
+                ).id
+            team_id = teams[user_id]
+            if team_id not in stages:
+                stages[team_id] = Lead._stage_find(
+                    team_id=team_id, domain=[("fold", "=", False)]
                 ).id
             vals_list.append(
                 {
@@ -121,7 +127,8 @@ class CrmSegment(models.Model):
                     "source_id": source.id,
                     "medium_id": self._opportunity_medium(correspondence_type).id,
                     "user_id": user_id or False,
-                    "team_id": teams[user_id] or False,
+                    "team_id": team_id or False,
+                    "stage_id": stages[team_id] or False,
                     "company_id": self.company_id.id,
                 }
             )
