@@ -68,11 +68,17 @@ class TestResponsesOverRpc(HttpCase):
         )
         self.assertEqual(len(ids), 2)
         self.assertTrue(all(isinstance(i, int) for i in ids))
-        # without an evaluation
+        # on a contact, choosing the campaign, without an evaluation
         more = self.rpc(
-            "crm.interaction", "action_register_response", self.letters[2:].ids
+            "res.partner",
+            "action_register_campaign_response",
+            self.letters[2].partner_id.ids,
+            self.campaign.id,
         )
         self.assertEqual(len(more), 1)
+        self.assertEqual(
+            self.env["crm.interaction"].browse(more).response_to_id, self.letters[2]
+        )
         # a second response with the same evaluation is refused
         with self.assertRaises(xmlrpc.client.Fault) as refused:
             self.rpc(

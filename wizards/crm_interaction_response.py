@@ -53,14 +53,13 @@ class CrmInteractionResponse(models.TransientModel):
     def action_register(self):
         """Register the responses, then show them."""
         self.ensure_one()
-        Interaction = self.env["crm.interaction"]
         if self.interaction_ids:
             ids = self.interaction_ids.action_register_response(
                 evaluation=self.evaluation or None
             )
         else:
-            ids = Interaction._register_partner_response(
-                self.partner_id, self.campaign_id, evaluation=self.evaluation or None
+            ids = self.partner_id.action_register_campaign_response(
+                self.campaign_id.id, evaluation=self.evaluation or None
             )
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_campaign_segment.crm_interaction_action"
