@@ -40,6 +40,7 @@
         "report/crm_campaign_statistics_report.xml",
         "views/crm_interaction_response_views.xml",
         "views/utm_campaign_statistics_views.xml",
+        "views/crm_segment_opportunity_views.xml",
         "wizards/crm_interaction_response_views.xml",
     ],
     "demo": [

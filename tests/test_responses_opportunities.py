@@ -110,6 +110,14 @@ class TestOpportunitiesFromSegment(ResponseCase):
         self.assertFalse(skipped)
         self.assertEqual(leads.medium_id, self.env.ref("utm.utm_medium_direct"))
 
+    def test_logged_segment(self):
+        self.segment.line_ids.correspondence_type = "hard_copy"
+        self.segment.log_segment()
+        self.assertEqual(self.segment.state, "logged")
+        leads, skipped = self.segment._create_opportunities()
+        self.assertEqual(len(leads), 4)
+        self.assertFalse(skipped)
+
     def test_bad_input(self):
         empty = self.env["crm.segment"].create(
             {"description": "Nobody", "campaign_id": self.campaign.id}
