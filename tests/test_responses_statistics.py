@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .response_common import ResponseCase
 
@@ -131,6 +131,20 @@ class TestCampaignStatistics(ResponseCase):
                     "statistics_date_to": today - timedelta(days=1),
                 }
             )
+
+    def test_forms(self):
+        today = date.today()
+        with Form(self.campaign) as form:
+            self.assertEqual(form.reached_contact_count, 2)
+            form.statistics_date_from = today - timedelta(days=40)
+            form.statistics_date_to = today - timedelta(days=20)
+            self.assertEqual(form.target_contact_count, 0)
+        form = Form(self.campaign)
+        form.statistics_date_to = today - timedelta(days=41)
+        with self.assertRaisesRegex(ValidationError, "ends"):
+            form.save()
+        interaction = Form(self.emails[0])
+        self.assertEqual(interaction.response_count, 1)
 
     def test_pdf_shows_the_numbers(self):
         pdf, report_type = (
