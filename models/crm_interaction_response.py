@@ -378,8 +378,10 @@ class CrmInteraction(models.Model):
     def _create_response_opportunities(self):
         """Give each positive campaign response an opportunity on its campaign.
 
-        Called by the shipped automated action.  A contact who already has
-        an open opportunity on the campaign gets that one linked instead of a
+        Called by the shipped automated action, for any user who registers a
+        response: the opportunities are created as superuser, for the
+        response's salesperson and company.  A contact who already has an
+        open opportunity on the campaign gets that one linked instead of a
         second one.
         """
         todo = self.filtered(
@@ -396,7 +398,7 @@ class CrmInteraction(models.Model):
         Lead = self.env["crm.lead"]
         open_leads = {
             (lead.partner_id, lead.campaign_id): lead
-            for lead in Lead.search(
+            for lead in Lead.sudo().search(
                 [
                     ("type", "=", "opportunity"),
                     ("partner_id", "in", todo.partner_id.ids),
@@ -414,7 +416,8 @@ class CrmInteraction(models.Model):
             open_leads[key] = None  # one new lead per contact and campaign
             new_vals.append(interaction._prepare_response_lead_values())
             new_for.append(key)
-        created = Lead.create(new_vals)
+        # the rule's consequence, also for campaign users without sales rights
+        created = Lead.sudo().create(new_vals).sudo(False)
         open_leads.update(zip(new_for, created, strict=True))
         for interaction in todo:
             lead = open_leads[interaction.partner_id, interaction.campaign_id]

@@ -3,7 +3,7 @@
 
 from odoo import api
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .response_common import ResponseCase
 
@@ -182,6 +182,19 @@ class TestPositiveResponseOpportunity(ResponseCase):
         self.assertEqual(
             action.code.strip(), "records._create_response_opportunities()"
         )
+
+    def test_campaign_user_without_sales_rights(self):
+        campaigner = new_test_user(
+            self.env,
+            login="resp_campaigner",
+            groups="base.group_user,crm_campaign_segment.crm_campaign_segment_group_user",
+        )
+        self.assertFalse(campaigner.has_group("sales_team.group_sale_salesman"))
+        letters = self._log_segment(ctype="hard_copy", send=False)
+        ids = letters[0].with_user(campaigner).action_register_response("positive")
+        response = self.env["crm.interaction"].browse(ids)
+        self.assertTrue(response.lead_id)
+        self.assertEqual(response.lead_id.user_id, self.user)
 
     def test_positive_response_creates_one_opportunity(self):
         letters = self._log_segment(ctype="hard_copy", send=False)
