@@ -18,3 +18,4 @@ from . import crm_segment_opportunity
 from . import utm_campaign_statistics
 from . import mail_thread
 from . import res_partner_response
+from . import crm_interaction_template_response

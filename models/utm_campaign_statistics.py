@@ -7,7 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-RESPONSE_TEMPLATE_XMLID = "crm_campaign_segment.interaction_template_resp"
+from .crm_interaction_template_response import RESPONSE_TEMPLATE_XMLID
+
 STATISTICS_FIELDS = (
     "interaction_count",
     "logged_segment_count",

@@ -36,3 +36,36 @@ class TestDemoResponses(TransactionCase):
         template = self.env.ref("crm_campaign_segment.interaction_template_resp")
         self.assertEqual(template.code, "RESP")
         self.assertEqual(self.campaign.response_template_id, template)
+
+
+@tagged("post_install", "-at_install")
+class TestResponseTemplateData(TransactionCase):
+    def test_existing_resp_template_is_reused(self):
+        """An update finds the shared RESP template made by hand and keeps it."""
+        Template = self.env["crm.interaction.template"]
+        template = self.env.ref("crm_campaign_segment.interaction_template_resp")
+        self.env["ir.model.data"].search(
+            [
+                ("module", "=", "crm_campaign_segment"),
+                ("name", "=", "interaction_template_resp"),
+            ]
+        ).unlink()
+        self.env.registry.clear_cache()
+        Template._ensure_response_template()
+        self.assertEqual(
+            self.env.ref("crm_campaign_segment.interaction_template_resp"), template
+        )
+        self.assertEqual(Template.search_count([("code", "=", "RESP")]), 1)
+        # without any, it is created
+        template.unlink()
+        self.env["ir.model.data"].search(
+            [
+                ("module", "=", "crm_campaign_segment"),
+                ("name", "=", "interaction_template_resp"),
+            ]
+        ).unlink()
+        self.env.registry.clear_cache()
+        Template._ensure_response_template()
+        created = self.env.ref("crm_campaign_segment.interaction_template_resp")
+        self.assertEqual(created.code, "RESP")
+        self.assertEqual(created.information_flow, "inbound")
