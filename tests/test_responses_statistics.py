@@ -145,6 +145,20 @@ class TestCampaignStatistics(ResponseCase):
             form.save()
         interaction = Form(self.emails[0])
         self.assertEqual(interaction.response_count, 1)
+        # the buttons of the campaign form
+        analysis = self.campaign.action_view_statistics()
+        self.assertEqual(analysis["res_model"], "crm.interaction")
+        self.assertIn("graph", analysis["view_mode"])
+        self.assertEqual(analysis["domain"], [("campaign_id", "=", self.campaign.id)])
+        report = self.campaign.with_user(self.manager).action_print_statistics()
+        self.assertEqual(
+            report["report_name"],
+            "crm_campaign_segment.report_campaign_statistics_document",
+        )
+        responses = self.emails[0].action_view_responses()
+        self.assertEqual(
+            self.env["crm.interaction"].search(responses["domain"]), self.positive
+        )
 
     def test_pdf_shows_the_numbers(self):
         pdf, report_type = (
