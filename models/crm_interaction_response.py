@@ -2,7 +2,7 @@
 """Campaign responses: e-mail replies, one-click responses, evaluations."""
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .crm_segment_line import EVALUATIONS
@@ -104,6 +104,36 @@ class CrmInteraction(models.Model):
         )
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", responded)]
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+    @api.constrains("response_to_id", "partner_id", "evaluation", "canceled")
+    def _check_response_unique(self):
+        """One response per contact, interaction answered and evaluation."""
+        responses = self.filtered(lambda i: i.response_to_id and not i.canceled)
+        if not responses:
+            return
+        duplicates = self.sudo()._read_group(
+            [
+                ("response_to_id", "in", responses.response_to_id.ids),
+                ("canceled", "=", False),
+            ],
+            ["response_to_id", "partner_id", "evaluation"],
+            ["__count"],
+            having=[("__count", ">", 1)],
+        )
+        if duplicates:
+            answered, partner = duplicates[0][0], duplicates[0][1]
+            raise ValidationError(
+                self.env._(
+                    "%(contact)s already responded to %(interaction)s with this "
+                    "evaluation. Register another response only with a "
+                    "different evaluation.",
+                    contact=partner.display_name,
+                    interaction=answered.display_name,
+                )
+            )
 
     # -------------------------------------------------------------------------
     # ORM overrides

@@ -2,7 +2,7 @@
 """Register Response: on an interaction, a selection, a contact; evaluations."""
 
 from odoo import api
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
 from .response_common import ResponseCase
@@ -50,6 +50,11 @@ class TestRegisterResponse(ResponseCase):
         answered.action_register_response(evaluation="neutral")
         with self.assertRaisesRegex(UserError, "already responded"):
             answered.action_register_response(evaluation="neutral")
+        # the same holds for a plain create, as an RPC client could do it
+        values = answered._prepare_response_values("neutral")
+        with self.assertRaises(ValidationError) as refused:
+            self.Interaction.create(values)
+        self.assertIn("already responded", str(refused.exception))
         # a different evaluation on purpose is a second response
         answered.action_register_response(evaluation="negative")
         self.assertEqual(
