@@ -48,6 +48,13 @@ class TestReplyBecomesResponse(ResponseCase):
 
     def test_reply_makes_one_response(self):
         self.assertEqual(self.answered.delivery_status, "delivered")
+        # what threading needs from logging: the sent e-mail's message has a
+        # Message-Id and belongs to the interaction it was sent for
+        message = self.answered.sudo().mail_id.mail_message_id
+        self.assertTrue(message.message_id)
+        self.assertEqual(
+            (message.model, message.res_id), ("crm.interaction", self.answered.id)
+        )
         response_id = self._reply(self.answered, "reply-1")
         response = self._responses()
         self.assertEqual(len(response), 1)
