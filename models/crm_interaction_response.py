@@ -18,12 +18,27 @@ AUTO_REPLY_HEADERS = (
 )
 
 
+# subjects of out-of-office notices from clients that set none of the headers
+AUTO_REPLY_SUBJECTS = (
+    "auto:",
+    "automatic reply",
+    "autoreply",
+    "auto-reply",
+    "out of office",
+    "out of the office",
+    "autosvar",
+    "automatisk svar",
+    "fraværsmelding",
+)
+
+
 def is_auto_reply(message):
     """Whether an inbound ``email.message`` was sent by a machine.
 
     ``Auto-Submitted`` other than ``no`` (RFC 3834), the auto-reply headers
-    of common servers and ``Precedence: auto_reply / bulk / junk`` all mark
-    out-of-office notices, vacation replies and other automatic answers.
+    of common servers, ``Precedence: auto_reply / bulk / junk / list`` and
+    the usual out-of-office subjects mark vacation notices and other
+    automatic answers.
     """
     if message is None:
         return False
@@ -33,7 +48,10 @@ def is_auto_reply(message):
     if any(message.get(header) for header in AUTO_REPLY_HEADERS):
         return True
     precedence = (message.get("Precedence") or "").strip().lower()
-    return precedence in ("auto_reply", "bulk", "junk", "list")
+    if precedence in ("auto_reply", "bulk", "junk", "list"):
+        return True
+    subject = str(message.get("Subject") or "").strip().lower()
+    return subject.startswith(AUTO_REPLY_SUBJECTS)
 
 
 class CrmInteraction(models.Model):

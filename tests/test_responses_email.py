@@ -123,6 +123,17 @@ class TestReplyBecomesResponse(ResponseCase):
             3,
         )
 
+    def test_out_of_office_subject_is_no_response(self):
+        message = REPLY.format(
+            author=self.answered.partner_id.email_formatted,
+            msg_id="ooo-subject",
+            parent=self.answered.mail_id.message_id,
+            extra="",
+            body="Back on Monday.",
+        ).replace("Subject: Re: The Rome Guest Chair", "Subject: Autosvar: Borte")
+        self.env["mail.thread"].message_process(None, message)
+        self.assertFalse(self._responses())
+
     def test_auto_submitted_no_is_a_person(self):
         self._reply(self.answered, "reply-1", extra="Auto-Submitted: no")
         self.assertEqual(len(self._responses()), 1)
