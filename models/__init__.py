@@ -14,3 +14,9 @@ from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_segment_logging
 from . import mail_mail
+from . import crm_interaction_response
+from . import crm_segment_opportunity
+from . import utm_campaign_statistics
+from . import mail_thread
+from . import res_partner_response
+from . import crm_interaction_template_response

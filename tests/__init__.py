@@ -15,3 +15,9 @@ from . import test_segment_log_review
 from . import test_rpc_contract
 from . import test_rpc_contract_history
 from . import test_rpc_contract_logged
+from . import test_responses_email
+from . import test_responses_one_click
+from . import test_responses_opportunities
+from . import test_responses_statistics
+from . import test_responses_rpc
+from . import test_responses_demo
