@@ -1064,7 +1064,7 @@ def run_script_tests():
     """The tests of scripts/ (the set-up itself): plain pytest, no Odoo."""
     step("Testing the developer scripts (scripts/tests, no Odoo)")
     cmd = [sys.executable, "-m", "pytest", "-p", "no:odoo", "-p", "no:cacheprovider"]
-    cmd += ["-q", "scripts/tests"]
+    cmd += ["-c", "scripts/tests/pytest.ini", "-q", "scripts/tests"]
     info("$ " + shlex.join([Path(cmd[0]).name, *cmd[1:]]))
     rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
     if rc != 0:
