@@ -56,8 +56,9 @@ class TestResponseTemplateData(TransactionCase):
             self.env.ref("crm_campaign_segment.interaction_template_resp"), template
         )
         self.assertEqual(Template.search_count([("code", "=", "RESP")]), 1)
-        # without any, it is created
-        template.unlink()
+        # without any, it is created (the demo's responses use the old one, which
+        # therefore cannot be deleted: it gets another code instead)
+        template.code = "RESP-OLD"
         self.env["ir.model.data"].search(
             [
                 ("module", "=", "crm_campaign_segment"),
