@@ -7,8 +7,8 @@ set-based and times each suite against its anchor in the same run::
 
     python3 bench/bench.py --config odoo.conf --database DB [--contacts N]
 
-Suites: ``steps`` (the segment builder). Everything runs in one transaction per
-suite, rolled back at the end unless ``--keep``.
+Suites: ``steps`` (the segment builder), ``docx`` (the Word merge). Everything runs
+in one transaction per suite, rolled back at the end unless ``--keep``.
 """
 
 import argparse
@@ -20,6 +20,7 @@ import time
 # once the configuration has put the addon on Odoo's addons path
 SUITES = {
     "steps": "bench_steps",
+    "docx": "bench_docx",
 }
 
 

@@ -1,0 +1,133 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Word merge: documents merged per second with the demo letter template.
+
+As a suite of ``bench/bench.py`` (``make bench``) it times the addon's engine.
+Run on its own it needs no database, and ``--against REV`` times the engine of
+another git revision in the same run, as the anchor::
+
+    python3 bench/bench_docx.py [--documents N] [--against REV]
+"""
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "demo" / "bus_letter_en.docx"
+ENGINE = "tools/docx_merge.py"
+DOCUMENTS = 300
+ROUNDS = 3
+
+
+def _values(engine, data, index):
+    found = engine.find_placeholders(data)
+    expressions = {e: f"Contact {index} {e}" for e in found["expressions"]}
+    fields = {name: f"{name} {index}" for name in found["fields"]}
+    fields["Address"] = f"Main Street {index}\nBuilding B"
+    return expressions, fields
+
+
+def measure(engine, data, documents):
+    """Best of a few rounds, in documents per second, of each way to merge."""
+    values = [_values(engine, data, index) for index in range(documents)]
+    merged = engine.DocxTemplate(data).merge(*values[0])
+
+    def prepared():
+        template = engine.DocxTemplate(data)
+        for expressions, fields in values:
+            template.merge(expressions, fields)
+
+    def per_document():
+        for expressions, fields in values:
+            engine.merge_docx(data, expressions, fields)
+
+    def to_html():
+        for __ in values:
+            engine.docx_to_html(merged)
+
+    result = {}
+    for name, function in (
+        ("merge, template parsed once", prepared),
+        ("merge, template parsed per document", per_document),
+        ("merged document to HTML", to_html),
+    ):
+        best = None
+        for __ in range(ROUNDS):
+            start = time.perf_counter()
+            function()
+            elapsed = time.perf_counter() - start
+            best = elapsed if best is None else min(best, elapsed)
+        result[name] = documents / best
+    return result
+
+
+def _print(title, columns):
+    names = list(next(iter(columns.values())))
+    sys.stdout.write(f"\n{title}\n")
+    header = "".join(f"{label:>14}" for label in columns)
+    sys.stdout.write(f"{'documents per second':<38}{header}\n")
+    for name in names:
+        cells = "".join(f"{column[name]:>14.1f}" for column in columns.values())
+        sys.stdout.write(f"{name:<38}{cells}\n")
+    if len(columns) == 2:
+        anchor, current = columns.values()
+        for name in names:
+            sys.stdout.write(f"{name:<38}{current[name] / anchor[name]:>13.2f}x\n")
+
+
+def _engine_at(revision, folder):
+    source = subprocess.run(
+        ["git", "show", f"{revision}:{ENGINE}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    path = Path(folder) / "docx_merge_anchor.py"
+    path.write_bytes(source)
+    return _load(path, "docx_merge_anchor")
+
+
+def _load(path, name):
+    """Import a file (a package when it is an ``__init__.py``) without Odoo."""
+    locations = [str(path.parent)] if path.name == "__init__.py" else None
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=locations
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(env, args):
+    """Suite of bench/bench.py: the installed addon's engine."""
+    from odoo.addons.crm_campaign_segment.tools import docx_merge
+
+    documents = min(args.contacts, DOCUMENTS)
+    columns = {"now": measure(docx_merge, TEMPLATE.read_bytes(), documents)}
+    _print(f"Word merge of {TEMPLATE.name}, {documents} documents", columns)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=DOCUMENTS)
+    parser.add_argument("--against", help="git revision whose engine is the anchor")
+    args = parser.parse_args(argv)
+    data = TEMPLATE.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        columns = {}
+        if args.against:
+            anchor = _engine_at(args.against, folder)
+            columns[args.against[:12]] = measure(anchor, data, args.documents)
+        current = _load(ROOT / "tools" / "__init__.py", "docx_tools").docx_merge
+        columns["now"] = measure(current, data, args.documents)
+    _print(f"Word merge of {TEMPLATE.name}, {args.documents} documents", columns)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
