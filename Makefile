@@ -43,5 +43,5 @@ reset: ## drop the `make run` database
 i18n: ## export i18n/crm_campaign_segment.pot and merge it into every .po file
 	@$(DEVTOOL) i18n
 
-lint: ## ruff check and ruff format --check (when ruff is installed)
+lint: ## ruff check, ruff format --check, pylint-odoo with OCA's mandatory checks
 	@$(DEVTOOL) lint

@@ -6,7 +6,7 @@
     devtool.py test    fresh database with demo data, pytest-odoo, browser tours
     devtool.py bench   bench/bench.py against a fresh database without demo data
     devtool.py reset   drop the `make run` database
-    devtool.py lint    ruff, when installed
+    devtool.py lint    ruff and pylint-odoo (OCA's mandatory checks)
     devtool.py i18n    export i18n/crm_campaign_segment.pot, merge it into every .po
 
 Settings come from the environment (the Makefile passes its variables on): DB,
@@ -986,25 +986,50 @@ def cmd_i18n(_args):
 
 
 def cmd_lint(_args):
+    """ruff (check, format) on the checkout, then pylint-odoo with OCA's mandatory
+    18.0 checks (.pylintrc-mandatory) on the addon, reached through its link so that
+    pylint-odoo sees it under its technical name. Under CI=true a missing linter
+    fails the target; elsewhere it is skipped with a hint."""
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    missing = []
     if importlib.util.find_spec("ruff") is not None:
         ruff = [sys.executable, "-m", "ruff"]
     elif shutil.which("ruff"):
         ruff = ["ruff"]
     else:
-        ok(
-            "ruff is not installed, nothing checked"
-            f" ({sys.executable} -m pip install ruff)"
-        )
-        return
-    rc = 0
-    for args in (["check", "--no-fix", "."], ["format", "--check", "--diff", "."]):
-        step("ruff " + " ".join(args))
-        rc |= subprocess.run([*ruff, *args], cwd=ROOT, check=False).returncode
-    if rc:
-        raise Fail(
-            "ruff found problems (ruff check --fix . && ruff format . mends most)."
-        )
-    ok("ruff: clean")
+        ruff = None
+        missing.append("ruff")
+    if importlib.util.find_spec("pylint_odoo") is None:
+        missing.append("pylint-odoo")
+    if missing:
+        hint = f"{sys.executable} -m pip install -r requirements-test.txt"
+        if in_ci:
+            raise Fail(f"{' and '.join(missing)} not installed: {hint}")
+        warn(f"{' and '.join(missing)} not installed, not checked ({hint})")
+    failed = []
+    if ruff:
+        for args in (["check", "--no-fix", "."], ["format", "--check", "--diff", "."]):
+            step("ruff " + " ".join(args))
+            if subprocess.run([*ruff, *args], cwd=ROOT, check=False).returncode:
+                failed.append("ruff (ruff check --fix . && ruff format . mends most)")
+    if "pylint-odoo" not in missing:
+        step("pylint-odoo with OCA's mandatory checks (.pylintrc-mandatory)")
+        link_addon()
+        cmd = [
+            sys.executable,
+            "-m",
+            "pylint",
+            f"--rcfile={ROOT / '.pylintrc-mandatory'}",
+            "--output-format=colorized"
+            if sys.stdout.isatty()
+            else "--output-format=text",
+            MODULE,
+        ]
+        if subprocess.run(cmd, cwd=ADDONS_DIR, check=False).returncode:
+            failed.append("pylint-odoo")
+    if failed:
+        raise Fail("lint found problems: " + "; ".join(dict.fromkeys(failed)))
+    ok("lint: clean" + (f" ({', '.join(missing)} skipped)" if missing else ""))
 
 
 def main(argv=None):

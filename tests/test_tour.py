@@ -28,7 +28,7 @@ class TestWalkthroughInBrowser(HttpCase):
         # thread: left to the browser's first parallel requests, several
         # threads parse them at once, which CPython 3.11 can fail with
         # "SystemError: AST constructor recursion depth mismatch" (gh-106905).
-        http.root.statics  # noqa: B018
+        _statics = http.root.statics
         # the marketing manager of the story: CRM and campaign manager
         self.manager = new_test_user(
             self.env,
