@@ -18,7 +18,7 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 DEVTOOL = cd "$(ROOT)" && "$(PYTHON)" scripts/devtool.py
 
 .DEFAULT_GOAL := help
-.PHONY: help check run test bench reset lint i18n
+.PHONY: help check run test bench reset lint i18n screenshots
 
 help: ## list the targets
 	@echo "crm_campaign_segment, an Odoo 18.0 Community addon"
@@ -45,3 +45,6 @@ i18n: ## export i18n/crm_campaign_segment.pot and merge it into every .po file
 
 lint: ## ruff check, ruff format --check, pylint-odoo with OCA's mandatory checks
 	@$(DEVTOOL) lint
+
+screenshots: ## README screenshots of the key screens (demo data, headless Chromium)
+	@cd "$(ROOT)" && "$(PYTHON)" scripts/screenshots.py
