@@ -21,6 +21,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 MODULE = "crm_campaign_segment"
 CAMPAIGN = "Office Futurus trade fair (tour)"
 SEGMENT = "Office Futurus trade fair visitors (tour)"
+REUSED = "Office Futurus trade fair, criteria reused (tour)"
 LETTER_REPORT = f"{MODULE}.action_report_crm_logged_segment_letters"
 
 
@@ -99,6 +100,9 @@ class TestWalkthroughInBrowser(HttpCase):
             ["add", "reduce", "refine"],
         )
         self.assertEqual(criteria.create_uid, self.user)
+        reused = self.env["crm.segment"].search([("description", "=", REUSED)])
+        self.assertEqual(len(reused), 1)
+        self.assertEqual(reused.line_ids.partner_id, segment.line_ids.partner_id)
 
         logged = segment.logged_segment_id
         self.assertTrue(logged)

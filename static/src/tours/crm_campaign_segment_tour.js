@@ -7,7 +7,8 @@
  * reduce the CUSTOMER ones (12), go back (19), go forward (12), refine to the
  * PURCHASE contacts (12), save the criteria, link the segment to the campaign
  * as its target, choose the business letter BUS, log the segment with a
- * follow-up segment and read the campaign's statistics. tests/test_tour.py
+ * follow-up segment, reuse the saved criteria on a new segment (12) and read
+ * the campaign's statistics. tests/test_tour.py
  * starts it and checks the database, the letters and the e-mails.
  */
 
@@ -20,6 +21,7 @@ const { DateTime } = luxon;
 const CAMPAIGN = "Office Futurus trade fair (tour)";
 const SEGMENT = "Office Futurus trade fair visitors (tour)";
 const CRITERIA_CODE = "TOUR-PURCH";
+const REUSED = "Office Futurus trade fair, criteria reused (tour)";
 // the campaign period; the test checks it in the database
 const START = "2026-03-02";
 const END = "2026-03-30";
@@ -344,6 +346,34 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
             content: "the follow-up segment is listed, the logged one is not",
             trigger: `.o_list_view:has(.o_data_row:contains(Follow-up on segment)):not(:has(.o_data_row:contains(${SEGMENT})))`,
         },
+
+        // Reuse the saved criteria on a new segment: the same 12 contacts
+        {
+            content: "new segment",
+            trigger: ".o_list_view .o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "segment description",
+            trigger: ".o_form_view .o_field_widget[name=description] input",
+            run: edit(REUSED),
+        },
+        {
+            content: "reuse criteria (saves the segment)",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_reuse_criteria]",
+            run: "click",
+        },
+        ...pickInAutocomplete("criteria_id", CRITERIA_CODE, CRITERIA_CODE, ".modal"),
+        {
+            content: "apply the saved criteria",
+            trigger: ".modal button[name=action_apply]",
+            run: "click",
+        },
+        {
+            content: "the wizard is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        lineCountIs(12),
 
         // Read the campaign's statistics
         {
