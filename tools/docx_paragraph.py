@@ -11,7 +11,6 @@ import re
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.text.run import Run
 
 __all__ = [
     "W_P",
@@ -69,6 +68,7 @@ _SMART_QUOTES = str.maketrans(
     }
 )
 # Field instruction tokens: "quoted text", \switch or bare word.
+_SPECIAL_CHARS_RE = re.compile(r"(\n|\t)")
 _INSTR_TOKEN_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|(\\[^\s"])|([^\s"]+)')
 
 # ---------------------------------------------------------------------------
@@ -133,15 +133,19 @@ def _set_text(t_element, text):
 
 
 def _new_run(run_properties, value):
-    """A python-docx run with a copy of ``run_properties`` holding ``value``.
-
-    python-docx's ``Run.text`` turns ``\\n`` into ``w:br`` and ``\\t`` into
-    ``w:tab``.
-    """
+    """A python-docx run (``CT_R``) with a copy of ``run_properties`` holding
+    ``value``: ``\\n`` becomes ``w:br`` and ``\\t`` becomes ``w:tab``, as
+    python-docx's ``Run.text`` does (which goes character by character)."""
     r = OxmlElement("w:r")
     if run_properties is not None:
         r.append(copy.deepcopy(run_properties))
-    Run(r, None).text = value
+    for piece in _SPECIAL_CHARS_RE.split(value):
+        if piece == "\n":
+            r.add_br()
+        elif piece == "\t":
+            r.add_tab()
+        elif piece:
+            r.add_t(piece)
     return r
 
 
