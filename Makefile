@@ -20,7 +20,7 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 DEVTOOL = cd "$(ROOT)" && "$(PYTHON)" scripts/devtool.py
 
 .DEFAULT_GOAL := help
-.PHONY: help check run test bench reset lint i18n
+.PHONY: help check run test bench reset lint i18n screenshots
 .PHONY: doctor setup
 
 help: ## list the targets
@@ -52,5 +52,8 @@ reset: ## drop the `make run` database
 i18n: ## export i18n/crm_campaign_segment.pot and merge it into every .po file
 	@$(DEVTOOL) i18n
 
-lint: ## ruff check and ruff format --check (when ruff is installed)
+lint: ## ruff check, ruff format --check, pylint-odoo with OCA's mandatory checks
 	@$(DEVTOOL) lint
+
+screenshots: ## README screenshots of the key screens (demo data, headless Chromium)
+	@cd "$(ROOT)" && "$(PYTHON)" scripts/screenshots.py

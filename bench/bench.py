@@ -8,8 +8,8 @@ set-based and times each suite against its anchor in the same run::
     python3 bench/bench.py --config odoo.conf --database DB [--contacts N]
 
 Suites: ``steps`` (the segment builder), ``opportunities`` (opportunities
-from a segment of at most 10,000 lines). Everything runs in one transaction per
-suite, rolled back at the end unless ``--keep``.
+from a segment of at most 10,000 lines), ``docx`` (the Word merge). Everything runs
+in one transaction per suite, rolled back at the end unless ``--keep``.
 """
 
 import argparse
@@ -22,6 +22,7 @@ import time
 SUITES = {
     "steps": "bench_steps",
     "opportunities": "bench_opportunities",
+    "docx": "bench_docx",
 }
 
 

@@ -150,7 +150,7 @@ class CrmInteractionTemplateLang(models.Model):
         "{{ object.name }} are filled in for each contact.",
     )
     word_document = fields.Binary(attachment=True)
-    word_document_name = fields.Char(string="Word Document Name")
+    word_document_name = fields.Char()
 
     _sql_constraints = [
         (

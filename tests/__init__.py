@@ -21,3 +21,5 @@ from . import test_responses_opportunities
 from . import test_responses_statistics
 from . import test_responses_rpc
 from . import test_responses_demo
+from . import test_campaign_status
+from . import test_i18n_nb_NO

@@ -70,6 +70,58 @@ def _part_xml(data, name="word/document.xml"):
         return zip_file.read(name).decode("utf-8")
 
 
+def _with_notes(data, footnote, endnote, endnote_field):
+    """Add a footnotes and an endnotes part (python-docx cannot write them)."""
+    w = nsdecls("w")
+    notes = {
+        "footnotes": (
+            f'<w:footnotes {w}><w:footnote w:id="1"><w:p>'
+            f'<w:r><w:t xml:space="preserve">{footnote}</w:t></w:r>'
+            "</w:p></w:footnote></w:footnotes>"
+        ),
+        "endnotes": (
+            f'<w:endnotes {w}><w:endnote w:id="1"><w:p>'
+            f"<w:r><w:t>{endnote} </w:t></w:r>"
+            f'<w:fldSimple w:instr=" MERGEFIELD {endnote_field} ">'
+            "<w:r><w:t>x</w:t></w:r></w:fldSimple>"
+            "</w:p></w:endnote></w:endnotes>"
+        ),
+    }
+    stream = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for name in source.namelist():
+            content = source.read(name)
+            if name == "[Content_Types].xml":
+                content = content.decode("utf-8").replace(
+                    "</Types>",
+                    "".join(
+                        f'<Override PartName="/word/{kind}.xml" ContentType="'
+                        "application/vnd.openxmlformats-officedocument."
+                        f'wordprocessingml.{kind}+xml"/>'
+                        for kind in notes
+                    )
+                    + "</Types>",
+                )
+            elif name == "word/_rels/document.xml.rels":
+                content = content.decode("utf-8").replace(
+                    "</Relationships>",
+                    "".join(
+                        f'<Relationship Id="rIdNote{kind}" Type="http://schemas.'
+                        "openxmlformats.org/officeDocument/2006/relationships/"
+                        f'{kind}" Target="{kind}.xml"/>'
+                        for kind in notes
+                    )
+                    + "</Relationships>",
+                )
+            target.writestr(name, content)
+        for kind, xml in notes.items():
+            target.writestr(f"word/{kind}.xml", xml)
+    return stream.getvalue()
+
+
 def _run_with_text(paragraph, text):
     for run in paragraph.runs:
         if text in run.text:
@@ -321,6 +373,27 @@ class TestWordMerge(BaseCase):
                     self.assertNotIn("{{", xml, name)
                     self.assertNotIn("MERGEFIELD", xml, name)
 
+    def test_footnotes_and_endnotes(self):
+        document = Document()
+        document.add_paragraph("Body {{ a }}")
+        data = _with_notes(
+            _save(document),
+            footnote="Footnote {{ a }} ",
+            endnote="Endnote",
+            endnote_field="SegmentNo",
+        )
+        found = docx_merge.find_placeholders(data)
+        self.assertEqual(found, {"expressions": ["a"], "fields": ["SegmentNo"]})
+        merged = docx_merge.merge_docx(data, {"a": "A"}, {"segmentno": "SM00001"})
+        self.assertEqual(_open(merged).paragraphs[0].text, "Body A")
+        footnotes = _part_xml(merged, "word/footnotes.xml")
+        self.assertIn("Footnote A", footnotes)
+        self.assertNotIn("{{", footnotes)
+        endnotes = _part_xml(merged, "word/endnotes.xml")
+        self.assertIn("SM00001", endnotes)
+        self.assertNotIn("MERGEFIELD", endnotes)
+        self.assertEqual(docx_merge.docx_to_html(merged), "<p>Body A</p>")
+
     def test_other_parts_are_preserved(self):
         document = Document()
         document.add_paragraph("{{ a }}")
@@ -491,6 +564,19 @@ class TestWordToHtml(BaseCase):
         self.assertNotIn("<valid>", html)
         with self.assertRaises(docx_merge.DocxMergeError):
             docx_merge.docx_to_html(b"not a word file")
+
+    def test_merged_cells_to_html(self):
+        document = Document()
+        table = document.add_table(rows=2, cols=3)
+        table.cell(0, 0).merge(table.cell(0, 1)).text = "Wide"
+        table.cell(0, 2).merge(table.cell(1, 2)).text = "Tall"
+        table.cell(1, 0).text = "A"
+        table.cell(1, 1).text = "B"
+        self.assertEqual(
+            docx_merge.docx_to_html(_save(document)),
+            '<table><tr><td colspan="2"><p>Wide</p></td><td><p>Tall</p></td></tr>'
+            "<tr><td><p>A</p></td><td><p>B</p></td><td></td></tr></table>",
+        )
 
     def test_merged_document_to_html(self):
         document = Document()

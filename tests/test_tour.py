@@ -1,12 +1,19 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The sales-campaign walkthrough in a real browser (web client tour).
 
-The tour ``crm_campaign_segment_walkthrough`` (static/src/tours/) plays steps 1
-to 8 on the demo data as the marketing manager; this test then checks what the
-tour left in the database. Without the demo data the test is skipped.
+The tour ``crm_campaign_segment_walkthrough`` (static/src/tours/) plays the
+walkthrough on the demo data as a Campaign User (a salesperson, not a manager);
+this test then checks what the tour left in the database, the printed letters
+(the PDF, read with ``pdftotext``) and the e-mails with their merged Word
+letter. Without the demo data the test is skipped.
 """
 
+import io
+import shutil
+import subprocess
 from datetime import date
+
+from docx import Document
 
 from odoo import http
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -14,6 +21,17 @@ from odoo.tests import HttpCase, new_test_user, tagged
 MODULE = "crm_campaign_segment"
 CAMPAIGN = "Office Futurus trade fair (tour)"
 SEGMENT = "Office Futurus trade fair visitors (tour)"
+REUSED = "Office Futurus trade fair, criteria reused (tour)"
+LETTER_REPORT = f"{MODULE}.action_report_crm_logged_segment_letters"
+
+
+def _docx_text(data):
+    document = Document(io.BytesIO(data))
+    texts = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            texts.extend(cell.text for cell in row.cells)
+    return "\n".join(texts)
 
 
 @tagged("post_install", "-at_install", "tour")
@@ -28,23 +46,28 @@ class TestWalkthroughInBrowser(HttpCase):
         # thread: left to the browser's first parallel requests, several
         # threads parse them at once, which CPython 3.11 can fail with
         # "SystemError: AST constructor recursion depth mismatch" (gh-106905).
-        http.root.statics  # noqa: B018
-        # the marketing manager of the story: CRM and campaign manager
-        self.manager = new_test_user(
+        _statics = http.root.statics
+        # a salesperson of the story: CRM user, and so Campaign User, not manager
+        self.user = new_test_user(
             self.env,
-            login="ccs_tour_manager",
-            name="Marketing Manager",
-            groups="base.group_user,sales_team.group_sale_manager,"
-            f"{MODULE}.crm_campaign_segment_group_manager",
+            login="ccs_tour_user",
+            name="Sales Person",
+            groups="base.group_user,sales_team.group_sale_salesman",
             lang="en_US",
             tz="Europe/Oslo",
+        )
+        self.assertTrue(
+            self.user.has_group(f"{MODULE}.crm_campaign_segment_group_user")
+        )
+        self.assertFalse(
+            self.user.has_group(f"{MODULE}.crm_campaign_segment_group_manager")
         )
 
     def test_walkthrough(self):
         self.start_tour(
             "/odoo",
             "crm_campaign_segment_walkthrough",
-            login=self.manager.login,
+            login=self.user.login,
             timeout=180,
         )
 
@@ -54,7 +77,7 @@ class TestWalkthroughInBrowser(HttpCase):
         self.assertEqual(campaign.stage_id.code, "1-PLAN")
         self.assertEqual(campaign.date_start, date(2026, 3, 2))
         self.assertEqual(campaign.date_end, date(2026, 3, 30))
-        self.assertEqual(campaign.create_uid, self.manager)
+        self.assertEqual(campaign.create_uid, self.user)
 
         segment = self.env["crm.segment"].search([("description", "=", SEGMENT)])
         self.assertEqual(len(segment), 1)
@@ -64,10 +87,22 @@ class TestWalkthroughInBrowser(HttpCase):
         self.assertTrue(segment.campaign_target)
         self.assertEqual(segment.interaction_template_id.code, "BUS")
         self.assertEqual(segment.line_count, 12)
-        # add, reduce (undone, then discarded by the new reduce), reduce
+        # add, reduce (undone by Go back, applied again by Go forward), refine
         steps = segment.step_ids.sorted("sequence")
-        self.assertEqual(steps.mapped("mode"), ["add", "reduce"])
+        self.assertEqual(steps.mapped("mode"), ["add", "reduce", "refine"])
         self.assertFalse(any(steps.mapped("undone")))
+        criteria = self.env["crm.segment.criteria"].search(
+            [("code", "=", "TOUR-PURCH")]
+        )
+        self.assertEqual(len(criteria), 1)
+        self.assertEqual(
+            criteria.step_ids.sorted("sequence").mapped("mode"),
+            ["add", "reduce", "refine"],
+        )
+        self.assertEqual(criteria.create_uid, self.user)
+        reused = self.env["crm.segment"].search([("description", "=", REUSED)])
+        self.assertEqual(len(reused), 1)
+        self.assertEqual(reused.line_ids.partner_id, segment.line_ids.partner_id)
 
         logged = segment.logged_segment_id
         self.assertTrue(logged)
@@ -91,3 +126,51 @@ class TestWalkthroughInBrowser(HttpCase):
         self.assertEqual(follow_up.campaign_id, campaign)
         self.assertEqual(follow_up.line_count, 12)
         self.assertEqual(follow_up.line_ids.partner_id, segment.line_ids.partner_id)
+
+        self._check_letters(logged)
+        self._check_emails(logged)
+
+    def _check_letters(self, logged):
+        """The letters PDF names and addresses each contact of a letter."""
+        letters = logged.interaction_ids.filtered(
+            lambda i: i.correspondence_type == "hard_copy"
+        )
+        self.assertTrue(letters, "some contacts get a printed letter")
+        self.assertTrue(letters.attachment_id, "the letters are attached")
+        pdftotext = shutil.which("pdftotext")
+        if not pdftotext:
+            self.skipTest("pdftotext (poppler-utils) is needed to read the letters")
+        # the tests render reports as HTML unless forced: render the real PDF
+        pdf, report_type = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(LETTER_REPORT, logged.ids)
+        )
+        self.assertEqual(report_type, "pdf")
+        text = subprocess.run(
+            [pdftotext, "-layout", "-", "-"],
+            input=pdf,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        for partner in letters.partner_id:
+            self.assertIn(partner.name, text)
+            for part in (partner.street, partner.zip, partner.city):
+                if part:
+                    self.assertIn(part, text, f"address of {partner.name}")
+
+    def _check_emails(self, logged):
+        """Each e-mail carries the Word letter merged for its contact."""
+        emails = logged.interaction_ids.filtered(
+            lambda i: i.correspondence_type == "email"
+        )
+        self.assertTrue(emails)
+        for interaction in emails:
+            mail = interaction.mail_id
+            self.assertTrue(mail, f"an e-mail to {interaction.partner_id.name}")
+            documents = mail.attachment_ids.filtered(lambda a: a.name.endswith(".docx"))
+            self.assertEqual(len(documents), 1, interaction.partner_id.name)
+            text = _docx_text(documents.raw)
+            self.assertIn(interaction.partner_id.name, text)
+            self.assertNotIn("{{", text)
+            self.assertNotIn("\u00ab", text, "no merge field left")

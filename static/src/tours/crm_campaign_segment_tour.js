@@ -1,12 +1,15 @@
 /** @odoo-module **/
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 /*
- * The sales-campaign walkthrough in the web client, played by the marketing
- * manager on the demo data (the Office Futurus trade fair): create a campaign,
- * create a segment, add the PURCHASE contacts (19), reduce the CUSTOMER ones
- * (12), go back (19), reduce again (12), link the segment to the campaign as
- * its target, choose the business letter BUS and log the segment with a
- * follow-up segment. tests/test_tour.py starts it and checks the database.
+ * The sales-campaign walkthrough in the web client, played by a Campaign User
+ * (a salesperson, not a manager) on the demo data (the Office Futurus trade
+ * fair): create a campaign, create a segment, add the PURCHASE contacts (19),
+ * reduce the CUSTOMER ones (12), go back (19), go forward (12), refine to the
+ * PURCHASE contacts (12), save the criteria, link the segment to the campaign
+ * as its target, choose the business letter BUS, log the segment with a
+ * follow-up segment, reuse the saved criteria on a new segment (12) and read
+ * the campaign's statistics. tests/test_tour.py
+ * starts it and checks the database, the letters and the e-mails.
  */
 
 import { registry } from "@web/core/registry";
@@ -17,6 +20,8 @@ const { DateTime } = luxon;
 
 const CAMPAIGN = "Office Futurus trade fair (tour)";
 const SEGMENT = "Office Futurus trade fair visitors (tour)";
+const CRITERIA_CODE = "TOUR-PURCH";
+const REUSED = "Office Futurus trade fair, criteria reused (tour)";
 // the campaign period; the test checks it in the database
 const START = "2026-03-02";
 const END = "2026-03-30";
@@ -201,16 +206,54 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
         },
         lineCountIs(19),
         {
-            content: "go forward is offered",
+            content: "go forward",
             trigger: ".o_form_view .o_form_statusbar button[name=action_go_forward]",
+            run: "click",
         },
+        lineCountIs(12),
+        // refine: keep the contacts with job responsibility Purchase (all of them)
         ...filterContacts(
-            "action_reduce_contacts",
+            "action_refine_contacts",
             "classification",
-            "business_relation_ids",
-            "Customer",
-            "Customer"
+            "job_responsibility_ids",
+            "Purchase",
+            "Purchase"
         ),
+        lineCountIs(12),
+        // save the criteria to reuse them
+        {
+            content: "save the criteria",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_save_criteria]",
+            run: "click",
+        },
+        {
+            content: "criteria code",
+            trigger: ".modal .o_field_widget[name=code] input",
+            run: edit(CRITERIA_CODE),
+        },
+        {
+            content: "criteria name",
+            trigger: ".modal .o_field_widget[name=name] input",
+            run: edit("Purchasers of our customers (tour)"),
+        },
+        {
+            content: "save them",
+            trigger: ".modal button[name=action_save]",
+            run: "click",
+        },
+        {
+            content: "the saved criteria open",
+            trigger: `.o_last_breadcrumb_item:contains(${CRITERIA_CODE})`,
+        },
+        {
+            content: "with their last step, the refine",
+            trigger: ".o_form_view .o_data_row:contains(Refine Contacts)",
+        },
+        {
+            content: "back to the segment",
+            trigger: `.breadcrumb-item a:contains(${SEGMENT})`,
+            run: "click",
+        },
         lineCountIs(12),
 
         // Step 7: link the segment to the campaign as its target
@@ -226,6 +269,11 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
         {
             content: "the template is set",
             trigger: ".o_form_view .o_field_widget[name=interaction_template_id] input:value(/^BUS - /)",
+        },
+        {
+            content: "attach the merged Word letter to the e-mails",
+            trigger: ".o_form_view .o_field_widget[name=send_word_as_attachment] input:enabled",
+            run: "check",
         },
         {
             content: "log the segment (saves it)",
@@ -297,6 +345,65 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
         {
             content: "the follow-up segment is listed, the logged one is not",
             trigger: `.o_list_view:has(.o_data_row:contains(Follow-up on segment)):not(:has(.o_data_row:contains(${SEGMENT})))`,
+        },
+
+        // Reuse the saved criteria on a new segment: the same 12 contacts
+        {
+            content: "new segment",
+            trigger: ".o_list_view .o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "segment description",
+            trigger: ".o_form_view .o_field_widget[name=description] input",
+            run: edit(REUSED),
+        },
+        {
+            content: "reuse criteria (saves the segment)",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_reuse_criteria]",
+            run: "click",
+        },
+        ...pickInAutocomplete("criteria_id", CRITERIA_CODE, CRITERIA_CODE, ".modal"),
+        {
+            content: "apply the saved criteria",
+            trigger: ".modal button[name=action_apply]",
+            run: "click",
+        },
+        {
+            content: "the wizard is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        lineCountIs(12),
+
+        // Read the campaign's statistics
+        {
+            content: "open the Campaigns menu",
+            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
+            run: "click",
+        },
+        {
+            content: "open Campaigns",
+            trigger: "a[data-menu-xmlid='crm_campaign_segment.utm_campaign_menu']",
+            run: "click",
+        },
+        {
+            content: "switch to the list",
+            trigger: ".o_switch_view.o_list",
+            run: "click",
+        },
+        {
+            content: "open the campaign",
+            trigger: `.o_list_view .o_data_row td:contains(${CAMPAIGN})`,
+            run: "click",
+        },
+        {
+            content: "open its statistics",
+            trigger: ".o_form_view .o_notebook .nav-link[name=statistics]",
+            run: "click",
+        },
+        {
+            content: "12 target contacts",
+            trigger: ".o_form_view .o_field_widget[name=target_contact_count]:contains(/^\\s*12\\s*$/)",
         },
     ],
 });
