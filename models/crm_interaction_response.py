@@ -61,7 +61,6 @@ class CrmInteraction(models.Model):
 
     response_to_id = fields.Many2one(
         "crm.interaction",
-        string="Response To",
         index="btree_not_null",
         ondelete="set null",
         readonly=True,

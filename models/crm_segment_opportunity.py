@@ -19,7 +19,6 @@ class CrmSegment(models.Model):
 
     source_id = fields.Many2one(
         "utm.source",
-        string="Source",
         readonly=True,
         copy=False,
         help="Source of the opportunities created from this segment.",

@@ -32,7 +32,6 @@ class UtmCampaign(models.Model):
 
     response_template_id = fields.Many2one(
         "crm.interaction.template",
-        string="Response Template",
         default=lambda self: self.env.ref(
             RESPONSE_TEMPLATE_XMLID, raise_if_not_found=False
         ),
@@ -52,9 +51,7 @@ class UtmCampaign(models.Model):
     won_count = fields.Integer(
         string="Won Opportunities", compute="_compute_campaign_statistics"
     )
-    won_revenue = fields.Float(
-        string="Won Revenue", compute="_compute_campaign_statistics"
-    )
+    won_revenue = fields.Float()
 
     @api.constrains("statistics_date_from", "statistics_date_to")
     def _check_statistics_dates(self):

@@ -71,7 +71,7 @@ class TestRegisterResponse(ResponseCase):
         self.assertEqual(action["res_model"], "crm.interaction.response")
         wizard = (
             self.env["crm.interaction.response"]
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"evaluation": "positive"})
         )
         self.assertEqual(wizard.interaction_ids, selection)

@@ -166,7 +166,7 @@ class RpcContractCase(HttpCase):
             self.db, user.id, PASSWORD, model, method, list(args), kwargs
         )
 
-    def read(self, model, ids, fields):
+    def read_as_user(self, model, ids, fields):
         """Read as the Campaign User over XML-RPC, by id."""
         rows = self.xmlrpc(
             self.user, model, "read", list(ids), fields, context={"active_test": False}
@@ -254,7 +254,9 @@ class TestEngineFieldsOverRpc(RpcContractCase):
             action.sudo().with_context(
                 active_model="crm.segment", active_id=self.source.id
             ).run()
-        segment = self.read("crm.segment", self.source.ids, ["state", "unit_cost"])
+        segment = self.read_as_user(
+            "crm.segment", self.source.ids, ["state", "unit_cost"]
+        )
         self.assertEqual(segment[self.source.id], {"state": "logged", "unit_cost": 3.0})
         self.assertEqual(
             self.count("crm.segment.line", [("segment_id", "=", self.source.id)]),
@@ -386,9 +388,9 @@ class TestEngineFieldsOverRpc(RpcContractCase):
         # nor superuser code such as an automated action
         with self.assertRaisesRegex(UserError, "cannot be restored"):
             self.interactions.sudo().write({"canceled": False})
-        rows = self.read("crm.interaction", self.interactions.ids, ["canceled"])
+        rows = self.read_as_user("crm.interaction", self.interactions.ids, ["canceled"])
         self.assertEqual({row["canceled"] for row in rows.values()}, {True})
-        entry = self.read("crm.campaign.entry", self.entry.ids, ["canceled"])
+        entry = self.read_as_user("crm.campaign.entry", self.entry.ids, ["canceled"])
         self.assertTrue(entry[self.entry.id]["canceled"])
 
     def test_case4_mail_id_and_delivery_status_belong_to_the_engine(self):
@@ -427,7 +429,7 @@ class TestEngineFieldsOverRpc(RpcContractCase):
         self.refused(
             self.user, "crm.interaction", "action_resend", interaction.ids, names=[name]
         )
-        row = self.read(
+        row = self.read_as_user(
             "crm.interaction",
             interaction.ids,
             ["mail_id", "delivery_status", "logged_segment_id", "delivery_error"],
@@ -492,7 +494,9 @@ class TestEngineFieldsOverRpc(RpcContractCase):
                     },
                     error=ACCESS_ERROR,
                 )
-        row = self.read("crm.segment.step", step.ids, ["inserted_count", "mode"])
+        row = self.read_as_user(
+            "crm.segment.step", step.ids, ["inserted_count", "mode"]
+        )
         self.assertEqual(row[step.id]["inserted_count"], count_before)
         self.assertEqual(
             self.count("crm.segment.step", [("segment_id", "=", self.draft.id)]),

@@ -22,7 +22,9 @@ class TestTemplateValuesOverRpc(RpcContractCase):
     """Issue case 7: what follows the template is computed, not onchange-only."""
 
     def _segment_values(self, segment_id):
-        return self.read("crm.segment", [segment_id], list(TEMPLATE_VALUES))[segment_id]
+        return self.read_as_user("crm.segment", [segment_id], list(TEMPLATE_VALUES))[
+            segment_id
+        ]
 
     def test_case7_segment_follows_template_on_every_path(self):
         # over RPC: created without template, the template written afterwards
@@ -124,7 +126,7 @@ class TestTemplateValuesOverRpc(RpcContractCase):
                 "interaction_template_id": email_template.id,
             },
         )
-        line = self.read(
+        line = self.read_as_user(
             "crm.segment.line", [line_id], ["correspondence_type", "lang"]
         )[line_id]
         self.assertEqual(line, {"correspondence_type": "email", "lang": "en_US"})
@@ -135,7 +137,7 @@ class TestTemplateValuesOverRpc(RpcContractCase):
             [line_id],
             {"interaction_template_id": self.template.id},
         )
-        line = self.read("crm.segment.line", [line_id], ["correspondence_type"])
+        line = self.read_as_user("crm.segment.line", [line_id], ["correspondence_type"])
         self.assertEqual(line[line_id]["correspondence_type"], "hard_copy")
         # a value given with the template wins
         self.ok(
@@ -148,7 +150,7 @@ class TestTemplateValuesOverRpc(RpcContractCase):
                 "correspondence_type": "hard_copy",
             },
         )
-        line = self.read(
+        line = self.read_as_user(
             "crm.segment.line",
             [line_id],
             ["correspondence_type", "interaction_template_id"],
@@ -163,7 +165,7 @@ class TestTemplateValuesOverRpc(RpcContractCase):
             form.correspondence_type = "email"
         self.assertIn("Update the lines?", logs.output[0])
         form.save()
-        lines = self.read(
+        lines = self.read_as_user(
             "crm.segment.line", self.draft.line_ids.ids, ["correspondence_type"]
         )
         self.assertEqual(
@@ -193,7 +195,7 @@ class TestHistoryIsKeptOverRpc(RpcContractCase):
             names=[self.template.display_name, "archive"],
         )
         self.assertIn("logged interactions", message)
-        rows = self.read(
+        rows = self.read_as_user(
             "crm.interaction", self.interactions.ids, ["template_id", "group_id"]
         )
         for row in rows.values():
@@ -215,7 +217,9 @@ class TestHistoryIsKeptOverRpc(RpcContractCase):
                 [("id", "=", self.template.id)],
             )
         )
-        rows = self.read("crm.interaction", self.interactions.ids, ["template_id"])
+        rows = self.read_as_user(
+            "crm.interaction", self.interactions.ids, ["template_id"]
+        )
         self.assertEqual(
             {row["template_id"][0] for row in rows.values()}, {self.template.id}
         )
@@ -238,11 +242,11 @@ class TestHistoryIsKeptOverRpc(RpcContractCase):
                 )
                 self.ok(self.manager, model, "write", record.ids, {"active": False})
                 self.assertEqual(self.count(model, [("id", "=", record.id)]), 1)
-        rows = self.read(
+        rows = self.read_as_user(
             "crm.interaction", self.interactions.ids, ["group_id", "campaign_id"]
         )
         for row in rows.values():
             self.assertEqual(row["group_id"][0], self.group.id)
             self.assertEqual(row["campaign_id"][0], self.campaign.id)
-        entry = self.read("crm.campaign.entry", self.entry.ids, ["campaign_id"])
+        entry = self.read_as_user("crm.campaign.entry", self.entry.ids, ["campaign_id"])
         self.assertEqual(entry[self.entry.id]["campaign_id"][0], self.campaign.id)

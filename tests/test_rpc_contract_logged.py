@@ -57,7 +57,7 @@ class TestLoggedSegmentOverRpc(RpcContractCase):
         self.assertFalse(
             self.count("crm.campaign.entry", [("description", "=", "Made up")])
         )
-        row = self.read(
+        row = self.read_as_user(
             "crm.logged.segment",
             self.logged.ids,
             [
@@ -112,9 +112,11 @@ class TestCancelRestoreOverRpc(RpcContractCase):
     the same rights whichever record the cascade starts from."""
 
     def _canceled(self):
-        logged = self.read("crm.logged.segment", self.logged.ids, ["canceled"])
-        entry = self.read("crm.campaign.entry", self.entry.ids, ["canceled"])
-        interactions = self.read("crm.interaction", self.interactions.ids, ["canceled"])
+        logged = self.read_as_user("crm.logged.segment", self.logged.ids, ["canceled"])
+        entry = self.read_as_user("crm.campaign.entry", self.entry.ids, ["canceled"])
+        interactions = self.read_as_user(
+            "crm.interaction", self.interactions.ids, ["canceled"]
+        )
         return (
             logged[self.logged.id]["canceled"],
             entry[self.entry.id]["canceled"],
@@ -244,7 +246,7 @@ class TestChatterOverRpc(RpcContractCase):
             {self.user.partner_id.id},
         )
         self.assertTrue(any(message["attachment_ids"] for message in messages))
-        logged = self.read(
+        logged = self.read_as_user(
             "crm.logged.segment", [logged_id], ["job_state", "follow_up_segment_id"]
         )[logged_id]
         self.assertEqual(logged["job_state"], "done")

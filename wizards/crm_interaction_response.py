@@ -17,7 +17,6 @@ class CrmInteractionResponse(models.TransientModel):
     )
     campaign_id = fields.Many2one(
         "utm.campaign",
-        string="Campaign",
         domain="[('id', 'in', campaign_ids)]",
         compute="_compute_campaign_id",
         store=True,
