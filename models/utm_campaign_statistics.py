@@ -51,7 +51,7 @@ class UtmCampaign(models.Model):
     won_count = fields.Integer(
         string="Won Opportunities", compute="_compute_campaign_statistics"
     )
-    won_revenue = fields.Float()
+    won_revenue = fields.Float(compute="_compute_campaign_statistics")
 
     @api.constrains("statistics_date_from", "statistics_date_to")
     def _check_statistics_dates(self):
