@@ -172,9 +172,9 @@ class CrmLoggedSegment(models.Model):
         """
         self._check_manager()
         for logged in self:
-            if logged.job_state in ("queued", "error") and logged.segment_id:
+            if logged.job_state in ("queued", "error"):
                 # not while the background job is logging a batch of it
-                logged.segment_id._log_lock_job()
+                logged._log_lock()
             canceled = not logged.canceled
             logged.write({"canceled": canceled})
             # one UPDATE per model, without a tracking message per record

@@ -14,7 +14,7 @@ from .test_segment_log import MANAGER_GROUPS, SegmentLogCase
 
 SECRET = "{{ object.env['ir.config_parameter'].sudo().get_param('database.secret') }}"
 EDITOR_GROUPS = MANAGER_GROUPS + ",mail.group_mail_template_editor"
-LOGGING_LOGGER = "odoo.addons.crm_campaign_segment.models.crm_segment_logging"
+LOGGING_LOGGER = "odoo.addons.crm_campaign_segment.models.crm_logged_segment_job"
 
 
 class ReviewCase(SegmentLogCase):
@@ -114,7 +114,9 @@ class TestExpressionTrust(ReviewCase):
         self.assertEqual(first.subject, "CONTACT 1 - Office Futurus trade fair")
         self.assertTrue(logged.texts_trusted)
         # the Subject merge field shows the rendered subject
-        values = segment._get_merge_field_values(first)
+        values = self.env["crm.interaction.render"]._get_merge_field_values(
+            segment, first
+        )
         self.assertEqual(values[first.id]["Subject"], first.subject)
 
     def test_template_row_by_non_editor_refused(self):
@@ -136,7 +138,10 @@ class TestExpressionTrust(ReviewCase):
         logged = self.env["crm.logged.segment"].browse(
             segment.with_user(self.editor).log_segment(send=True)
         )
-        self.assertIn("Dear Contact 1", logged.interaction_ids.mail_id[0].body_html)
+        first = logged.interaction_ids.filtered(
+            lambda i: i.partner_id == self.partners[0]
+        )
+        self.assertIn("Dear Contact 1", first.mail_id.body_html)
 
     def test_attachment_overwritten_by_non_editor_refused(self):
         template = self._template_copy("TRUST-DOC", subject="Welcome")
@@ -219,7 +224,7 @@ class TestFailingBackgroundJob(ReviewCase, MockEmail):
     def _run(self, times=1):
         for __ in range(times):
             with mute_logger(LOGGING_LOGGER):
-                self.env["crm.segment"]._cron_log_segments()
+                self.env["crm.logged.segment"]._cron_log_segments()
         self.env.invalidate_all()
 
     def _assert_logged_once(self, logged, segment):
@@ -290,7 +295,7 @@ class TestFailingBackgroundJob(ReviewCase, MockEmail):
         self._run(3)
         self.assertEqual(len(job.interaction_ids), 3)
         self.assertEqual(job.job_state, "queued")
-        self.assertEqual(self.env["crm.segment"]._log_remaining_count(), 0)
+        self.assertEqual(self.env["crm.logged.segment"]._log_remaining_count(), 0)
         # restoring it resumes the job
         job.with_user(self.manager).action_cancel()
         self._run(3)

@@ -1,0 +1,495 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The logging job of a logged segment: the record logs its segment itself.
+
+Each batch writes the next lines' interactions in one ``INSERT ... SELECT``,
+renders their subjects per language group, queues their deliveries and moves
+the job's cursor (the last segment line logged) in the same transaction.  A
+batch costs a fixed number of statements, whatever the size of the segment:
+after a crash the next batch starts after the cursor of the last committed
+batch, so each line is logged exactly once (the unique index on interactions
+makes sure of it) and e-mailed at most once.
+"""
+
+import logging
+
+import psycopg2.errors
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
+
+_logger = logging.getLogger(__name__)
+
+LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
+# interaction columns the batch INSERT writes (the rest is NULL or computed)
+INSERTED_FIELDS = (
+    "logged_segment_id",
+    "segment_line_id",
+    "campaign_entry_id",
+    "partner_id",
+    "company_partner_id",
+    "date",
+    "template_id",
+    "group_id",
+    "name",
+    "description",
+    "subject",
+    "cost",
+    "duration",
+    "information_flow",
+    "initiated_by",
+    "correspondence_type",
+    "lang",
+    "campaign_id",
+    "campaign_target",
+    "campaign_response",
+    "evaluation",
+    "user_id",
+    "company_id",
+    "delivery_status",
+    "canceled",
+)
+
+
+class CrmLoggedSegment(models.Model):
+    _inherit = "crm.logged.segment"
+
+    log_cursor = fields.Integer(
+        string="Last Line Logged",
+        readonly=True,
+        copy=False,
+        help="Id of the last segment line logged: the next batch starts after it.",
+    )
+    line_done = fields.Integer(string="Lines Logged", readonly=True, copy=False)
+
+    def init(self):
+        res = super().init()
+        # the job reads the next lines of a segment after its cursor
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS crm_segment_line_segment_id_id_idx
+                ON crm_segment_line (segment_id, id)
+            """
+        )
+        return res
+
+    # -------------------------------------------------------------------------
+    # JOB
+    # -------------------------------------------------------------------------
+    @api.model
+    def _log_batch_size(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return max(1, int(params.get_param("crm_campaign_segment.batch_size", 1000)))
+
+    def _log_run(self, batch_size=None):
+        """Log all remaining lines now, batch by batch (in this transaction)."""
+        self.ensure_one()
+        batch_size = batch_size or self._log_batch_size()
+        while self._log_batch(batch_size):
+            pass
+        self._log_finalize()
+
+    def _log_lock(self):
+        """Lock this job for this transaction, or raise a UserError: one
+        worker at a time logs a batch of it, and nobody cancels it meanwhile."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.execute_query(
+                    SQL(
+                        "SELECT id FROM crm_logged_segment WHERE id = %s "
+                        "FOR UPDATE NOWAIT",
+                        self.id,
+                    )
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s is being logged right now. Try again in "
+                    "a moment.",
+                    segment=self.display_name,
+                )
+            ) from None
+
+    def _log_batch(self, limit):
+        """Log the next ``limit`` lines after the cursor (one batch).
+
+        :return: the number of lines logged (0: nothing left)
+        """
+        self.ensure_one()
+        rows = self._log_insert_interactions(limit)
+        if not rows:
+            return 0
+        Interaction = self.env["crm.interaction"]
+        interactions = Interaction.browse([row["id"] for row in rows])
+        self._log_recompute(interactions)
+        self._log_run_automations(interactions)
+        self._log_render_subjects(rows)
+        if self.send:
+            interactions._deliver()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE crm_logged_segment
+                   SET log_cursor = %(cursor)s, line_done = line_done + %(count)s
+                 WHERE id = %(id)s
+                """,
+                cursor=max(row["line_id"] for row in rows),
+                count=len(rows),
+                id=self.id,
+            )
+        )
+        self.invalidate_recordset(["log_cursor", "line_done"])
+        return len(rows)
+
+    def _log_insert_interactions(self, limit):
+        """One ``INSERT ... SELECT`` of the interactions of the next lines.
+
+        The values are those of ``crm.interaction.create`` for the line: the
+        template's (or the segment's for its own template), the campaign of
+        the segment (else of the template), the subject's source text (the
+        template's row for the contact's language, else the line's or the
+        segment's subject, else the template's default row), rendered next.
+
+        :return: list of dicts (id, line_id, partner_id, user_id, lang,
+            subject, subject_row, template_id), in line order
+        """
+        segment = self.segment_id
+        self.env.flush_all()
+        uid = self.env.uid
+        header_template = segment.interaction_template_id.id or None
+        campaign = segment.campaign_id.id or None
+        deliver = SQL(
+            "CASE WHEN %s AND b.correspondence_type IN ('email', 'hard_copy') "
+            "THEN 'in_progress' ELSE 'none' END",
+            bool(self.send),
+        )
+        query = SQL(
+            """
+            WITH batch AS (
+                SELECT l.*
+                  FROM crm_segment_line l
+                 WHERE l.segment_id = %(segment)s AND l.id > %(cursor)s
+                 ORDER BY l.id
+                 LIMIT %(limit)s
+            ), src AS (
+                SELECT b.id AS line_id, b.partner_id,
+                       COALESCE(b.company_partner_id, p.commercial_partner_id)
+                           AS company_partner_id,
+                       t.id AS template_id, t.group_id,
+                       CONCAT_WS(' - ', NULLIF(t.code, ''), NULLIF(p.name, ''))
+                           AS name,
+                       COALESCE(t.name ->> %(lang)s, t.name ->> 'en_US')
+                           AS description,
+                       CASE WHEN COALESCE(own.subject, '') != '' THEN own.subject
+                            WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
+                                 IS NOT NULL
+                            THEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
+                            ELSE NULLIF(def.subject, '') END AS subject,
+                       CASE WHEN COALESCE(own.subject, '') != '' THEN own.id
+                            WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
+                                 IS NOT NULL THEN NULL
+                            ELSE def.id END AS subject_row,
+                       CASE WHEN t.id = %(template)s THEN %(cost)s
+                            ELSE t.unit_cost END AS cost,
+                       CASE WHEN t.id = %(template)s THEN %(duration)s
+                            ELSE t.unit_duration END AS duration,
+                       CASE WHEN t.id = %(template)s
+                            THEN COALESCE(%(flow)s, t.information_flow)
+                            ELSE t.information_flow END AS information_flow,
+                       CASE WHEN t.id = %(template)s
+                            THEN COALESCE(%(initiated)s, t.initiated_by)
+                            ELSE t.initiated_by END AS initiated_by,
+                       b.correspondence_type, b.lang,
+                       COALESCE(%(campaign)s, t.campaign_id) AS campaign_id,
+                       CASE WHEN %(campaign)s::int IS NOT NULL THEN %(target)s
+                            ELSE t.campaign_target END AS campaign_target,
+                       CASE WHEN %(campaign)s::int IS NOT NULL THEN %(response)s
+                            ELSE t.campaign_response END AS campaign_response,
+                       e.id AS campaign_entry_id,
+                       b.evaluation,
+                       COALESCE(b.user_id, %(user)s) AS user_id,
+                       %(deliver)s AS delivery_status
+                  FROM batch b
+                  JOIN res_partner p ON p.id = b.partner_id
+                  JOIN crm_interaction_template t
+                    ON t.id = COALESCE(b.interaction_template_id, %(template)s)
+                  LEFT JOIN crm_interaction_template_lang own
+                    ON own.template_id = t.id AND own.lang = b.lang
+                  LEFT JOIN crm_interaction_template_lang def
+                    ON def.template_id = t.id AND def.lang = t.lang
+                  LEFT JOIN crm_campaign_entry e
+                    ON e.logged_segment_id = %(logged)s
+                   AND e.campaign_id = COALESCE(%(campaign)s, t.campaign_id)
+            ), ins AS (
+                INSERT INTO crm_interaction (%(columns)s,
+                       create_uid, create_date, write_uid, write_date)
+                SELECT %(logged)s, line_id, campaign_entry_id, partner_id,
+                       company_partner_id, %(date)s, template_id, group_id, name,
+                       description, subject, cost, duration, information_flow,
+                       initiated_by, correspondence_type, lang, campaign_id,
+                       campaign_target, campaign_response, evaluation, user_id,
+                       %(company)s, delivery_status, FALSE,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM src
+                 ORDER BY line_id
+                RETURNING id, segment_line_id
+            )
+            SELECT ins.id, src.line_id, src.partner_id, src.user_id, src.lang,
+                   src.subject, src.subject_row, src.template_id
+              FROM ins JOIN src ON src.line_id = ins.segment_line_id
+             ORDER BY src.line_id
+            """,
+            segment=segment.id,
+            cursor=self.log_cursor,
+            limit=limit,
+            lang=self.env.lang or "en_US",
+            subject=segment.subject or None,
+            template=header_template,
+            cost=segment.unit_cost,
+            duration=segment.unit_duration,
+            flow=segment.information_flow or None,
+            initiated=segment.initiated_by or None,
+            campaign=campaign,
+            target=bool(segment.campaign_target),
+            response=bool(segment.campaign_response),
+            user=segment.user_id.id or None,
+            deliver=deliver,
+            logged=self.id,
+            columns=SQL(", ").join(SQL.identifier(name) for name in INSERTED_FIELDS),
+            date=self.date,
+            company=segment.company_id.id,
+            uid=uid,
+        )
+        keys = (
+            "id",
+            "line_id",
+            "partner_id",
+            "user_id",
+            "lang",
+            "subject",
+            "subject_row",
+            "template_id",
+        )
+        return [
+            dict(zip(keys, row, strict=True)) for row in self.env.execute_query(query)
+        ]
+
+    def _log_recompute(self, interactions):
+        """What ``create`` does after its INSERT: the cached one2many of the
+        referenced records, the fields that depend on the new interactions,
+        the stored computed fields the INSERT did not write."""
+        for name in INSERTED_FIELDS:
+            for inverse in self.pool.field_inverses[interactions._fields[name]]:
+                self.env[inverse.model_name].invalidate_model([inverse.name])
+        interactions.modified(INSERTED_FIELDS, create=True)
+        todo = [
+            field
+            for field in interactions._fields.values()
+            if field.store
+            and field.compute
+            and field.column_type
+            and field.name not in INSERTED_FIELDS
+        ]
+        for field in todo:
+            self.env.add_to_compute(field, interactions)
+        if todo:
+            interactions.flush_recordset()
+
+    def _log_run_automations(self, interactions):
+        """Run the automated actions on creation of interactions, as the ORM's
+        create would, on the records they apply to."""
+        Automation = self.env["base.automation"]
+        automations = Automation._get_actions(interactions, CREATE_TRIGGERS)
+        if not automations:
+            return
+        records = interactions.with_env(automations.env)
+        for automation in automations.with_context(old_values=None):
+            automation._process(automation._filter_post(records, feedback=True))
+
+    def _log_render_subjects(self, rows):
+        """Render the subjects with placeholders per language group and store
+        them: the e-mail, the letter and the Subject merge field show them."""
+        segment = self.segment_id
+        render = self.env["crm.interaction.render"]
+        Row = self.env["crm.interaction.template.lang"]
+        Template = self.env["crm.interaction.template"]
+        sources = {}
+        items = []
+        for row in rows:
+            if not row["subject"] or "{{" not in row["subject"]:
+                continue
+            key = (row["subject_row"], row["template_id"])
+            if key not in sources:
+                if row["subject_row"]:
+                    lang_row = Row.browse(row["subject_row"])
+                    sources[key] = (
+                        render._is_trusted(lang_row.write_uid),
+                        Template.browse(row["template_id"]).display_name,
+                    )
+                else:
+                    sources[key] = (bool(self.texts_trusted), segment.display_name)
+            trusted, where = sources[key]
+            items.append(
+                (
+                    row["id"],
+                    row["partner_id"],
+                    row["user_id"],
+                    row["lang"],
+                    (row["subject"], trusted, where),
+                )
+            )
+        if items:
+            self.env["crm.interaction"]._update_column(
+                "subject", render._render_texts(segment, items, escape=False)
+            )
+
+    def _log_finalize(self):
+        """Close the logging job: follow-up segment, message, status."""
+        self.ensure_one()
+        segment = self.segment_id
+        if self.create_follow_up and not self.follow_up_segment_id and segment:
+            self.follow_up_segment_id = self._log_create_follow_up()
+        self.sudo().job_state = "done"
+        self.message_post(
+            body=self.env._(
+                "Segment %(segment)s logged: %(count)s interactions.",
+                segment=segment.display_name,
+                count=self.interaction_count,
+            )
+        )
+
+    def _log_create_follow_up(self):
+        """Create "Follow-up on segment ..." with the same campaign and contacts,
+        built by reusing this logged segment (one undoable Add step)."""
+        self.ensure_one()
+        segment = self.segment_id
+        follow_up = (
+            self.env["crm.segment"]
+            .with_context(crm_segment_logging=False)
+            .create(
+                {
+                    "description": self.env._(
+                        "Follow-up on segment %(segment)s", segment=segment.name
+                    ),
+                    "campaign_id": segment.campaign_id.id,
+                    "company_id": segment.company_id.id,
+                    "lang": segment.lang,
+                }
+            )
+        )
+        follow_up._reuse_logged_segment(self, ignore_exclusion=True)
+        return follow_up
+
+    # -------------------------------------------------------------------------
+    # BACKGROUND JOB (ir.cron)
+    # -------------------------------------------------------------------------
+    def _log_enqueue(self):
+        """Have the background job log these queued jobs."""
+        self.env.ref(LOG_CRON).sudo()._trigger()
+
+    @api.model
+    def _cron_log_segments(self):
+        """Log one batch of the oldest queued job; the cron loops on.
+
+        Each run logs the next lines after the job's cursor in the cron's
+        transaction, which Odoo commits after the run: after a crash the next
+        run starts after the last committed batch.
+
+        Each job runs in a savepoint: a job that fails (a template edited
+        into an invalid expression after it was queued, ...) is rolled back,
+        set to *Error* with the reason in its chatter, and the run goes on
+        with the next queued job; a manager retries or cancels it.  Canceled
+        jobs are not processed.
+        """
+        jobs = self.sudo().search(
+            [("job_state", "=", "queued"), ("canceled", "=", False)], order="id"
+        )
+        done = 0
+        for logged in jobs:
+            try:
+                with self.env.cr.savepoint():
+                    processed = logged._log_run_job()
+            except psycopg2.OperationalError:
+                # transient (lock, serialization): the cron retries later
+                raise
+            except Exception as error:  # noqa: BLE001 - any error stops the job
+                logged._log_job_failed(error)
+                continue
+            if processed is not None:
+                done = processed
+                break
+        self.env["ir.cron"]._notify_progress(
+            done=done, remaining=self._log_remaining_count()
+        )
+
+    def _log_run_job(self):
+        """Log one batch of this queued job, as the user who logged it.
+
+        :return: the number of lines logged, or None when the job was not
+            processed (locked by another transaction, canceled meanwhile)
+        """
+        self.ensure_one()
+        if not self.segment_id:
+            # the segment was deleted meanwhile: nothing more can be logged
+            self.sudo().job_state = "done"
+            return 0
+        logged = self.with_user(self.user_id).with_company(self.company_id)
+        logged = logged.with_context(crm_segment_logging=True)
+        try:
+            logged._log_lock()
+        except UserError:
+            _logger.info("%s is locked, logging it later", self.name)
+            return None
+        # canceled (or set to error) while this run waited for the lock
+        logged.invalidate_recordset(["job_state", "canceled", "log_cursor"])
+        if logged.job_state != "queued" or logged.canceled:
+            return None
+        done = logged._log_batch(self._log_batch_size())
+        if not done or not logged._log_has_pending():
+            logged._log_finalize()
+        return done
+
+    def _log_has_pending(self):
+        """Whether lines are left after the cursor (one index probe)."""
+        return bool(
+            self.env.execute_query(
+                SQL(
+                    "SELECT 1 FROM crm_segment_line WHERE segment_id = %s "
+                    "AND id > %s LIMIT 1",
+                    self.segment_id.id,
+                    self.log_cursor,
+                )
+            )
+        )
+
+    def _log_job_failed(self, error):
+        """Stop a job on an error: state *Error*, the reason in its chatter."""
+        reason = error.args[0] if isinstance(error, UserError) else str(error)
+        _logger.warning("Logging %s failed: %s", self.name, reason)
+        logged = self.sudo()
+        logged.job_state = "error"
+        logged.message_post(
+            body=self.env._(
+                "Logging stopped on an error: %(error)s A campaign manager can "
+                "retry it once the cause is fixed, or cancel it.",
+                error=reason,
+            )
+        )
+
+    @api.model
+    def _log_remaining_count(self):
+        """Lines of queued logging jobs not logged yet (from their counters)."""
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                """
+                SELECT COALESCE(SUM(GREATEST(line_total - line_done, 0)), 0)
+                  FROM crm_logged_segment
+                 WHERE job_state = 'queued' AND canceled IS NOT TRUE
+                """
+            )
+        )[0][0]
