@@ -7,7 +7,9 @@ set-based and times each suite against its anchor in the same run::
 
     python3 bench/bench.py --config odoo.conf --database DB [--contacts N]
 
-Suites: ``steps`` (the segment builder). Everything runs in one transaction per
+Suites: ``steps`` (the segment builder), ``logging`` (logging a segment
+against Odoo's Email Marketing), ``logging_memory`` (peak memory of a large
+logging job). Everything runs in one transaction per
 suite, rolled back at the end unless ``--keep``.
 """
 
@@ -20,6 +22,8 @@ import time
 # once the configuration has put the addon on Odoo's addons path
 SUITES = {
     "steps": "bench_steps",
+    "logging": "bench_logging",
+    "logging_memory": "bench_logging:run_memory",
 }
 
 
@@ -58,7 +62,8 @@ def main(argv=None):
                 },
             )
             start = time.perf_counter()
-            importlib.import_module(SUITES[name]).run(env, args)
+            module, __, function = SUITES[name].partition(":")
+            getattr(importlib.import_module(module), function or "run")(env, args)
             sys.stdout.write(f"suite {name}: {time.perf_counter() - start:.1f} s\n")
             if args.keep:
                 cr.commit()

@@ -49,7 +49,6 @@ INSERTED_FIELDS = (
     "user_id",
     "company_id",
     "delivery_status",
-    "canceled",
 )
 
 
@@ -231,7 +230,7 @@ class CrmLoggedSegment(models.Model):
                        description, subject, cost, duration, information_flow,
                        initiated_by, correspondence_type, lang, campaign_id,
                        campaign_target, campaign_response, evaluation, user_id,
-                       %(company)s, delivery_status, FALSE,
+                       %(company)s, delivery_status,
                        %(uid)s, NOW() AT TIME ZONE 'UTC',
                        %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM src

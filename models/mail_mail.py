@@ -74,16 +74,21 @@ class MailMail(models.Model):
         self.env.flush_all()
         mail_sudo = self.sudo()
         message_sudo = self.env["mail.message"].sudo()
-        defaults = mail_sudo.default_get(
-            [name for name, field in self._fields.items() if field.store]
+        # as create does through _inherits: the message's own defaults, then
+        # the mail's (its defaults of inherited fields included)
+        defaults = message_sudo.default_get(
+            [name for name, field in message_sudo._fields.items() if field.store]
+        )
+        defaults.update(
+            mail_sudo.default_get(
+                [name for name, field in self._fields.items() if field.store]
+            )
         )
         message_rows, mail_rows = [], []
         for vals in vals_list:
             vals = {**defaults, **vals}
             if vals.get("mail_message_id"):
                 raise ValueError("_create_bulk creates the messages itself")
-            if "is_notification" not in vals:
-                vals["is_notification"] = False
             message_vals, mail_vals = {}, {}
             for name, value in vals.items():
                 field = self._fields[name]
