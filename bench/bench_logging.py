@@ -80,8 +80,8 @@ def _bench_partners(env, count):
     create_contacts(env, count)
     env.cr.execute(
         SQL(
-            "SELECT id FROM res_partner WHERE ref LIKE 'crm-segment-bench:%%' "
-            "ORDER BY id LIMIT %s",
+            "SELECT id FROM res_partner WHERE ref LIKE %s ORDER BY id LIMIT %s",
+            "crm-segment-bench:%",
             count,
         )
     )

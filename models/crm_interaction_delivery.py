@@ -255,9 +255,10 @@ class CrmInteraction(models.Model):
                        delivery_error = NULL,
                        write_date = NOW() AT TIME ZONE 'UTC'
                   FROM (VALUES %s) AS v(id, mail_id, attachment_id)
-                 WHERE i.id = v.id
+                 WHERE i.id = v.id AND i.id = ANY(%s)
                 """,
                 rows,
+                list(values),
             )
         )
         self.browse(list(values)).invalidate_recordset(
@@ -278,10 +279,11 @@ class CrmInteraction(models.Model):
                 UPDATE crm_interaction i
                    SET %(column)s = v.value
                   FROM (VALUES %(rows)s) AS v(id, value)
-                 WHERE i.id = v.id
+                 WHERE i.id = v.id AND i.id = ANY(%(ids)s)
                 """,
                 column=SQL.identifier(column),
                 rows=rows,
+                ids=list(values),
             )
         )
         self.browse(list(values)).invalidate_recordset([column])

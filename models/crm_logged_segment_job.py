@@ -16,7 +16,9 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
 
@@ -118,14 +120,14 @@ class CrmLoggedSegment(models.Model):
         :return: the number of lines logged (0: nothing left)
         """
         self.ensure_one()
-        rows = self._log_insert_interactions(limit)
+        subjects = self._log_render_subjects(limit)
+        rows = self._log_insert_interactions(limit, subjects)
         if not rows:
             return 0
         Interaction = self.env["crm.interaction"]
         interactions = Interaction.browse([row["id"] for row in rows])
         self._log_recompute(interactions)
         self._log_run_automations(interactions)
-        self._log_render_subjects(rows)
         if self.send:
             interactions._deliver()
         self.env.execute_query(
@@ -143,21 +145,15 @@ class CrmLoggedSegment(models.Model):
         self.invalidate_recordset(["log_cursor", "line_done"])
         return len(rows)
 
-    def _log_insert_interactions(self, limit):
-        """One ``INSERT ... SELECT`` of the interactions of the next lines.
-
-        The values are those of ``crm.interaction.create`` for the line: the
-        template's (or the segment's for its own template), the campaign of
-        the segment (else of the template), the subject's source text (the
-        template's row for the contact's language, else the line's or the
-        segment's subject, else the template's default row), rendered next.
-
-        :return: list of dicts (id, line_id, partner_id, user_id, lang,
-            subject, subject_row, template_id), in line order
-        """
+    def _log_source(self, limit):
+        """The CTEs ``batch`` (the next lines after the cursor) and ``src``
+        (the values of their interactions, as ``crm.interaction.create``
+        would have them): the template's (or the segment's for its own
+        template), the campaign of the segment (else of the template), the
+        subject's source text (the template's row for the contact's language,
+        else the line's or the segment's subject, else the template's default
+        row)."""
         segment = self.segment_id
-        self.env.flush_all()
-        uid = self.env.uid
         header_template = segment.interaction_template_id.id or None
         campaign = segment.campaign_id.id or None
         deliver = SQL(
@@ -165,7 +161,7 @@ class CrmLoggedSegment(models.Model):
             "THEN 'in_progress' ELSE 'none' END",
             bool(self.send),
         )
-        query = SQL(
+        return SQL(
             """
             WITH batch AS (
                 SELECT l.*
@@ -222,25 +218,7 @@ class CrmLoggedSegment(models.Model):
                   LEFT JOIN crm_campaign_entry e
                     ON e.logged_segment_id = %(logged)s
                    AND e.campaign_id = COALESCE(%(campaign)s, t.campaign_id)
-            ), ins AS (
-                INSERT INTO crm_interaction (%(columns)s,
-                       create_uid, create_date, write_uid, write_date)
-                SELECT %(logged)s, line_id, campaign_entry_id, partner_id,
-                       company_partner_id, %(date)s, template_id, group_id, name,
-                       description, subject, cost, duration, information_flow,
-                       initiated_by, correspondence_type, lang, campaign_id,
-                       campaign_target, campaign_response, evaluation, user_id,
-                       %(company)s, delivery_status,
-                       %(uid)s, NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM src
-                 ORDER BY line_id
-                RETURNING id, segment_line_id
             )
-            SELECT ins.id, src.line_id, src.partner_id, src.user_id, src.lang,
-                   src.subject, src.subject_row, src.template_id
-              FROM ins JOIN src ON src.line_id = ins.segment_line_id
-             ORDER BY src.line_id
             """,
             segment=segment.id,
             cursor=self.log_cursor,
@@ -258,21 +236,54 @@ class CrmLoggedSegment(models.Model):
             user=segment.user_id.id or None,
             deliver=deliver,
             logged=self.id,
+        )
+
+    def _log_insert_interactions(self, limit, subjects):
+        """One ``INSERT ... SELECT`` of the interactions of the next lines.
+
+        :param dict subjects: {line id: rendered subject} of the lines whose
+            subject has placeholders
+        :return: list of dicts (id, line_id, partner_id, user_id, lang,
+            subject, template_id), in line order
+        """
+        self.env.flush_all()
+        uid = self.env.uid
+        query = SQL(
+            """
+            %(source)s, ins AS (
+                INSERT INTO crm_interaction (%(columns)s,
+                       create_uid, create_date, write_uid, write_date)
+                SELECT %(logged)s, src.line_id, campaign_entry_id, partner_id,
+                       company_partner_id, %(date)s, template_id, group_id, name,
+                       description, COALESCE(r.subject, src.subject), cost,
+                       duration, information_flow, initiated_by,
+                       correspondence_type, lang, campaign_id, campaign_target,
+                       campaign_response, evaluation, user_id, %(company)s,
+                       delivery_status,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM src
+                  LEFT JOIN unnest(%(line_ids)s::int[], %(subjects)s::varchar[])
+                       AS r(line_id, subject) ON r.line_id = src.line_id
+                 ORDER BY src.line_id
+                RETURNING id, segment_line_id, subject
+            )
+            SELECT ins.id, src.line_id, src.partner_id, src.user_id, src.lang,
+                   ins.subject, src.template_id
+              FROM ins JOIN src ON src.line_id = ins.segment_line_id
+             ORDER BY src.line_id
+            """,
+            source=self._log_source(limit),
+            line_ids=list(subjects),
+            subjects=list(subjects.values()),
+            logged=self.id,
             columns=SQL(", ").join(SQL.identifier(name) for name in INSERTED_FIELDS),
             date=self.date,
-            company=segment.company_id.id,
+            company=self.segment_id.company_id.id,
             uid=uid,
         )
-        keys = (
-            "id",
-            "line_id",
-            "partner_id",
-            "user_id",
-            "lang",
-            "subject",
-            "subject_row",
-            "template_id",
-        )
+        keys = ("id", "line_id", "partner_id", "user_id", "lang", "subject")
+        keys += ("template_id",)
         return [
             dict(zip(keys, row, strict=True)) for row in self.env.execute_query(query)
         ]
@@ -284,7 +295,10 @@ class CrmLoggedSegment(models.Model):
         for name in INSERTED_FIELDS:
             for inverse in self.pool.field_inverses[interactions._fields[name]]:
                 self.env[inverse.model_name].invalidate_model([inverse.name])
-        interactions.modified(INSERTED_FIELDS, create=True)
+        inserted = [interactions._fields[name] for name in INSERTED_FIELDS]
+        # the INSERT wrote them: not recomputed, as create protects its values
+        with self.env.protecting(inserted, interactions):
+            interactions.modified(INSERTED_FIELDS, create=True)
         todo = [
             field
             for field in interactions._fields.values()
@@ -307,44 +321,65 @@ class CrmLoggedSegment(models.Model):
             return
         records = interactions.with_env(automations.env)
         for automation in automations.with_context(old_values=None):
-            automation._process(automation._filter_post(records, feedback=True))
+            candidates = records
+            if automation.sudo().filter_domain:
+                # the rule's own filter decides; SQL narrows the batch first
+                domain = safe_eval(
+                    automation.sudo().filter_domain, automation._get_eval_context()
+                )
+                try:
+                    candidates = (
+                        records.sudo()
+                        .search(expression.AND([domain, [("id", "in", records.ids)]]))
+                        .with_env(records.env)
+                    )
+                except (ValueError, UserError):
+                    candidates = records
+            automation._process(automation._filter_post(candidates, feedback=True))
 
-    def _log_render_subjects(self, rows):
-        """Render the subjects with placeholders per language group and store
-        them: the e-mail, the letter and the Subject merge field show them."""
+    def _log_render_subjects(self, limit):
+        """Render the subjects with placeholders of the next lines, per
+        language group, before their interactions are written: the e-mail,
+        the letter and the Subject merge field show them.
+
+        :return: {line id: rendered subject}
+        """
         segment = self.segment_id
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                %s
+                SELECT line_id, partner_id, user_id, lang, subject, subject_row,
+                       template_id
+                  FROM src
+                 WHERE STRPOS(subject, '{{') > 0
+                """,
+                self._log_source(limit),
+            )
+        )
+        if not rows:
+            return {}
         render = self.env["crm.interaction.render"]
         Row = self.env["crm.interaction.template.lang"]
         Template = self.env["crm.interaction.template"]
         sources = {}
         items = []
-        for row in rows:
-            if not row["subject"] or "{{" not in row["subject"]:
-                continue
-            key = (row["subject_row"], row["template_id"])
+        for line_id, partner_id, user_id, lang, subject, row_id, template_id in rows:
+            key = (row_id, template_id)
             if key not in sources:
-                if row["subject_row"]:
-                    lang_row = Row.browse(row["subject_row"])
+                if row_id:
                     sources[key] = (
-                        render._is_trusted(lang_row.write_uid),
-                        Template.browse(row["template_id"]).display_name,
+                        render._is_trusted(Row.browse(row_id).write_uid),
+                        Template.browse(template_id).display_name,
                     )
                 else:
                     sources[key] = (bool(self.texts_trusted), segment.display_name)
             trusted, where = sources[key]
             items.append(
-                (
-                    row["id"],
-                    row["partner_id"],
-                    row["user_id"],
-                    row["lang"],
-                    (row["subject"], trusted, where),
-                )
+                (line_id, partner_id, user_id, lang, (subject, trusted, where))
             )
-        if items:
-            self.env["crm.interaction"]._update_column(
-                "subject", render._render_texts(segment, items, escape=False)
-            )
+        return render._render_texts(segment, items, escape=False)
 
     def _log_finalize(self):
         """Close the logging job: follow-up segment, message, status."""
