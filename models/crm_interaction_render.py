@@ -8,16 +8,19 @@ rules apply to everything an expression reads.  Each expression is rendered
 for all contacts of a group (same text, language, salesperson) in one call of
 the renderer on the whole record set.
 
-Which expressions a text may use follows ``mail.template``: a text whose last
-writer (``write_uid`` of the record holding it) is a *Mail Template Editor*,
-or that comes from data files, renders like a ``mail.template``; any other
-text only renders Odoo's simple field paths (``{{ object.name }}``).
+Which expressions a text may use follows ``mail.template``, decided when the
+text is saved: only a *Mail Template Editor* may save an interaction template
+(subject, bodies, Word document) with expressions beyond simple field paths
+(``crm.interaction.template.lang``), so the templates render like a
+``mail.template``.  Subjects typed on a segment or a line, and Word documents
+attached to a segment, render in restricted mode: Odoo's simple field paths
+(``{{ object.name }}``) only, evaluated by nobody, whoever logs the segment.
 """
 
 import base64
 import re
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, html_escape
 from odoo.tools.rendering_tools import parse_inline_template
@@ -92,25 +95,38 @@ class CrmInteractionRender(models.AbstractModel):
     # TRUST
     # -------------------------------------------------------------------------
     @api.model
-    def _is_trusted(self, author):
-        """Whether a text last written by ``author`` may use any sandboxed
-        expression: only when its author is a *Mail Template Editor* (which
-        administrators are), or it comes from data files (no author, or the
-        superuser/OdooBot).  Who logs the segment does not matter.
-        """
-        author = author.sudo()
-        if not author or author.id == SUPERUSER_ID:
-            return True
-        return author.has_group(TEMPLATE_EDITOR_GROUP)
+    def _may_save_dynamic(self):
+        """Whether the current user may save expressions beyond simple field
+        paths: the superuser (data files) and *Mail Template Editors*."""
+        return self.env.su or self.env.user.has_group(TEMPLATE_EDITOR_GROUP)
+
+    @api.model
+    def _unsafe_expressions(self, expressions):
+        """The expressions that go beyond Odoo's simple field paths."""
+        QWeb = self.env["ir.qweb"]
+        return [
+            expression
+            for expression in expressions
+            if not QWeb._is_expression_allowed(expression, "res.partner")
+        ]
+
+    @api.model
+    def _text_expressions(self, text):
+        return [
+            expression
+            for __, expression, __ in parse_inline_template(str(text or ""))
+            if expression
+        ]
 
     @api.model
     def _raise_untrusted(self, expression, where):
         raise UserError(
             self.env._(
                 "The placeholder {{ %(expression)s }} in %(where)s may only be used "
-                "in texts and documents last written by a member of %(group)s; "
-                "others may only use simple fields such as {{ object.name }}. Ask "
-                "a member to review and save (or upload) it again.",
+                "in interaction templates saved by a member of %(group)s; subjects "
+                "typed on segments or lines and Word documents attached to "
+                "segments may only use simple fields such as {{ object.name }}. "
+                "Move it to the interaction template.",
                 expression=expression,
                 where=where,
                 group=self.env.ref(TEMPLATE_EDITOR_GROUP).sudo().full_name,
@@ -172,7 +188,7 @@ class CrmInteractionRender(models.AbstractModel):
     # SOURCES
     # -------------------------------------------------------------------------
     @api.model
-    def _subject_source(self, segment, template, lang, line_subject, texts_trusted):
+    def _subject_source(self, segment, template, lang, line_subject):
         """The subject text of a line, whether it is trusted, and where it is.
 
         The template's row for the contact's own language wins (subjects are
@@ -184,13 +200,14 @@ class CrmInteractionRender(models.AbstractModel):
         rows = template.language_ids
         own = rows.filtered(lambda r: r.lang == lang)[:1]
         if own.subject:
-            return own.subject, self._is_trusted(own.write_uid), template.display_name
+            # template rows are checked when saved (see _may_save_dynamic)
+            return own.subject, True, template.display_name
         if line_subject:
-            return line_subject, bool(texts_trusted), segment.display_name
+            return line_subject, False, segment.display_name
         default = rows.filtered(lambda r: r.lang == template.lang)[:1]
         return (
             default.subject or False,
-            self._is_trusted(default.write_uid),
+            True,
             template.display_name,
         )
 
@@ -221,7 +238,7 @@ class CrmInteractionRender(models.AbstractModel):
                         "data": base64.b64decode(
                             row.with_context(bin_size=False).word_document
                         ),
-                        "trusted": self._is_trusted(row.write_uid),
+                        "trusted": True,
                     }
                 ]
                 break
@@ -231,8 +248,8 @@ class CrmInteractionRender(models.AbstractModel):
                     "key": ("attachment", attachment.id),
                     "name": attachment.name,
                     "data": attachment.raw,
-                    # whoever last wrote the attachment wrote its content
-                    "trusted": self._is_trusted(attachment.write_uid),
+                    # anyone with access to the segment may have uploaded it
+                    "trusted": False,
                 }
                 for attachment in segment.attachment_ids
                 if is_docx_name(attachment.name)
@@ -349,7 +366,7 @@ class CrmInteractionRender(models.AbstractModel):
                 rows[key] = (
                     (
                         row[field],
-                        self._is_trusted(row.write_uid),
+                        True,
                         interaction.template_id.display_name,
                     )
                     if row and row[field]

@@ -361,7 +361,6 @@ class CrmLoggedSegment(models.Model):
         if not rows:
             return {}
         render = self.env["crm.interaction.render"]
-        Row = self.env["crm.interaction.template.lang"]
         Template = self.env["crm.interaction.template"]
         sources = {}
         items = []
@@ -369,12 +368,11 @@ class CrmLoggedSegment(models.Model):
             key = (row_id, template_id)
             if key not in sources:
                 if row_id:
-                    sources[key] = (
-                        render._is_trusted(Row.browse(row_id).write_uid),
-                        Template.browse(template_id).display_name,
-                    )
+                    # template rows are checked when saved
+                    sources[key] = (True, Template.browse(template_id).display_name)
                 else:
-                    sources[key] = (bool(self.texts_trusted), segment.display_name)
+                    # typed on the segment or the line: simple fields only
+                    sources[key] = (False, segment.display_name)
             trusted, where = sources[key]
             items.append(
                 (line_id, partner_id, user_id, lang, (subject, trusted, where))

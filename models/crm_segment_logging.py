@@ -76,11 +76,10 @@ class CrmSegment(models.Model):
         self.ensure_one()
         self.check_access("write")
         self._log_lock()
-        texts_trusted = self._log_texts_trusted()
-        missing_lines = self._log_check(send, missing_email, texts_trusted)
+        missing_lines = self._log_check(send, missing_email)
         segment = self.with_context(crm_segment_logging=True)
         segment._log_apply_missing_email(missing_lines, missing_email)
-        logged = segment._log_create_header(send, create_follow_up, texts_trusted)
+        logged = segment._log_create_header(send, create_follow_up)
         params = self.env["ir.config_parameter"].sudo()
         threshold = int(
             params.get_param("crm_campaign_segment.background_threshold", 5000)
@@ -116,14 +115,12 @@ class CrmSegment(models.Model):
             names.append(_("and %(count)s more", count=len(records) - MAX_LISTED))
         return ", ".join(names)
 
-    def _log_check(self, send, missing_email, texts_trusted=None):
+    def _log_check(self, send, missing_email):
         """Check everything logging needs; raise a UserError, write nothing.
 
         Set-based: the lines are counted and grouped in SQL, never loaded one
         by one, so that checking a large segment stays quick.
 
-        :param bool texts_trusted: whether the segment's and lines' subjects
-            may use any expression (see ``_log_texts_trusted``)
         :return: the e-mail lines whose contact has no valid address
         """
         self.ensure_one()
@@ -135,8 +132,6 @@ class CrmSegment(models.Model):
                     segment=self.name,
                 )
             )
-        if texts_trusted is None:
-            texts_trusted = self._log_texts_trusted()
         Line = self.env["crm.segment.line"]
         if not Line.search_count([("segment_id", "=", self.id)], limit=1):
             raise UserError(
@@ -183,7 +178,7 @@ class CrmSegment(models.Model):
             )
         skipped = missing if send and missing_email == "skip" else missing.browse()
         switched = missing if send and missing_email == "hard_copy" else Line
-        self._log_check_deliveries(send, switched, skipped, texts_trusted)
+        self._log_check_deliveries(send, switched, skipped)
         return missing if send else missing.browse()
 
     def _log_list_lines(self, lines, count):
@@ -264,7 +259,7 @@ class CrmSegment(models.Model):
             for template_id, lang, ctype, subject, count, line_ids in rows
         ]
 
-    def _log_check_deliveries(self, send, switched, skipped, texts_trusted):
+    def _log_check_deliveries(self, send, switched, skipped):
         """Check subjects, bodies, documents and placeholders of the lines.
 
         Subjects are rendered on every interaction, so their placeholders are
@@ -281,7 +276,7 @@ class CrmSegment(models.Model):
         for group in self._log_line_groups(switched, skipped):
             ctype, template, lang = group["ctype"], group["template"], group["lang"]
             subject, trusted, where = render._subject_source(
-                self, template, lang, group["subject"] or self.subject, texts_trusted
+                self, template, lang, group["subject"] or self.subject
             )
             if subject:
                 sources[("subject", subject, trusted)] = (subject, where, trusted)
@@ -305,7 +300,7 @@ class CrmSegment(models.Model):
                     sources[("body", row.id)] = (
                         row.body_html,
                         template.display_name,
-                        render._is_trusted(row.write_uid),
+                        True,
                     )
             else:
                 if not documents and not row.letter_body:
@@ -314,7 +309,7 @@ class CrmSegment(models.Model):
                     sources[("letter", row.id)] = (
                         row.letter_body,
                         template.display_name,
-                        render._is_trusted(row.write_uid),
+                        True,
                     )
             if (
                 ctype == "hard_copy"
@@ -390,31 +385,6 @@ class CrmSegment(models.Model):
                 )
             )
 
-    def _log_texts_trusted(self):
-        """Whether the segment's subject and its lines' subjects were last
-        written by template editors; read before logging writes anything (the
-        logging itself writes the segment and may write lines)."""
-        self.ensure_one()
-        if self.subject and not self.env["crm.interaction.render"]._is_trusted(
-            self.write_uid
-        ):
-            return False
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT write_uid FROM crm_segment_line
-                 WHERE segment_id = %s AND COALESCE(subject, '') != ''
-                """,
-                self.id,
-            )
-        )
-        Users = self.env["res.users"]
-        return all(
-            self.env["crm.interaction.render"]._is_trusted(Users.browse(uid))
-            for (uid,) in rows
-        )
-
     # -------------------------------------------------------------------------
     # WRITING
     # -------------------------------------------------------------------------
@@ -437,7 +407,7 @@ class CrmSegment(models.Model):
             )
         self.message_post(body=body)
 
-    def _log_create_header(self, send, create_follow_up, texts_trusted=False):
+    def _log_create_header(self, send, create_follow_up):
         """Create the logged segment and its campaign entries; mark as logged.
 
         The header's engine fields (segment, send, job state, trust) are
@@ -460,7 +430,6 @@ class CrmSegment(models.Model):
                     "create_follow_up": bool(create_follow_up),
                     "line_total": Line.search_count(line_domain),
                     "job_state": "done",
-                    "texts_trusted": bool(texts_trusted),
                 }
             )
             .sudo(False)
