@@ -36,6 +36,7 @@ def _write(text):
 
 
 def _template(env, code, **row):
+    code = f"{code}-{time.time_ns()}"
     values = {"lang": "en_US", "subject": SUBJECT, "body_html": BODY, **row}
     return env["crm.interaction.template"].create(
         {"code": code, "name": f"Benchmark {code}", "language_ids": [(0, 0, values)]}
@@ -80,7 +81,7 @@ def _bench_partners(env, count):
     create_contacts(env, count)
     env.cr.execute(
         SQL(
-            "SELECT id FROM res_partner WHERE ref LIKE %s ORDER BY id LIMIT %s",
+            "SELECT id FROM res_partner WHERE ref LIKE %s ORDER BY id DESC LIMIT %s",
             "crm-segment-bench:%",
             count,
         )
@@ -123,7 +124,7 @@ def _mass_mailing(env, partner_ids):
     )
     env.cr.commit()
     start = time.perf_counter()
-    mailing.action_send_mail()
+    mailing.action_send_mail(res_ids=partner_ids)
     env.cr.commit()
     seconds = time.perf_counter() - start
     queued = env["mail.mail"].search_count([("mailing_id", "=", mailing.id)])
