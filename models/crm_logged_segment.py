@@ -181,7 +181,7 @@ class CrmLoggedSegment(models.Model):
             logged.campaign_entry_ids.write({"canceled": canceled})
             logged.interaction_ids._set_canceled(canceled, cascade=True)
             if not canceled and logged.job_state == "queued":
-                self.env.ref(LOG_CRON).sudo()._trigger()
+                logged._log_enqueue()
         return True
 
     def action_retry_logging(self):
@@ -207,7 +207,7 @@ class CrmLoggedSegment(models.Model):
         failed.write({"job_state": "queued"})
         for logged in failed:
             logged.message_post(body=_("Logging queued again."))
-        self.env.ref(LOG_CRON).sudo()._trigger()
+        failed._log_enqueue()
         return True
 
     def _get_letters(self):

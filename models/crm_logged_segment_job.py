@@ -59,11 +59,14 @@ class CrmLoggedSegment(models.Model):
 
     log_cursor = fields.Integer(
         string="Last Line Logged",
+        default=0,
         readonly=True,
         copy=False,
         help="Id of the last segment line logged: the next batch starts after it.",
     )
-    line_done = fields.Integer(string="Lines Logged", readonly=True, copy=False)
+    line_done = fields.Integer(
+        string="Lines Logged", default=0, readonly=True, copy=False
+    )
 
     def init(self):
         res = super().init()
@@ -92,17 +95,23 @@ class CrmLoggedSegment(models.Model):
             pass
         self._log_finalize()
 
-    def _log_lock(self):
+    def _log_lock(self, shared=False):
         """Lock this job for this transaction, or raise a UserError: one
-        worker at a time logs a batch of it, and nobody cancels it meanwhile."""
+        worker at a time logs a batch of it, and nobody cancels it meanwhile.
+
+        :param bool shared: a key-share lock, which batches running in
+            parallel hold together (and update the job's counters under),
+            and which a manager's cancel (an exclusive lock) waits for
+        """
         self.ensure_one()
+        mode = SQL("FOR KEY SHARE NOWAIT") if shared else SQL("FOR UPDATE NOWAIT")
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.execute_query(
                     SQL(
-                        "SELECT id FROM crm_logged_segment WHERE id = %s "
-                        "FOR UPDATE NOWAIT",
+                        "SELECT id FROM crm_logged_segment WHERE id = %s %s",
                         self.id,
+                        mode,
                     )
                 )
         except psycopg2.errors.LockNotAvailable:
@@ -120,8 +129,17 @@ class CrmLoggedSegment(models.Model):
         :return: the number of lines logged (0: nothing left)
         """
         self.ensure_one()
-        subjects = self._log_render_subjects(limit)
-        rows = self._log_insert_interactions(limit, subjects)
+        return self._log_write_batch((self.log_cursor, None, limit))
+
+    def _log_write_batch(self, span, move_cursor=True):
+        """Log the lines of ``span`` = (after line id, up to line id or None,
+        limit or None): interactions, subjects, automated actions, deliveries,
+        the job's counters, in a fixed number of statements.
+
+        :return: the number of lines logged
+        """
+        subjects = self._log_render_subjects(span)
+        rows = self._log_insert_interactions(span, subjects)
         if not rows:
             return 0
         Interaction = self.env["crm.interaction"]
@@ -134,9 +152,12 @@ class CrmLoggedSegment(models.Model):
             SQL(
                 """
                 UPDATE crm_logged_segment
-                   SET log_cursor = %(cursor)s, line_done = line_done + %(count)s
+                   SET log_cursor = CASE WHEN %(move)s THEN %(cursor)s
+                                         ELSE log_cursor END,
+                       line_done = COALESCE(line_done, 0) + %(count)s
                  WHERE id = %(id)s
                 """,
+                move=move_cursor,
                 cursor=max(row["line_id"] for row in rows),
                 count=len(rows),
                 id=self.id,
@@ -145,7 +166,7 @@ class CrmLoggedSegment(models.Model):
         self.invalidate_recordset(["log_cursor", "line_done"])
         return len(rows)
 
-    def _log_source(self, limit):
+    def _log_source(self, span):
         """The CTEs ``batch`` (the next lines after the cursor) and ``src``
         (the values of their interactions, as ``crm.interaction.create``
         would have them): the template's (or the segment's for its own
@@ -166,9 +187,9 @@ class CrmLoggedSegment(models.Model):
             WITH batch AS (
                 SELECT l.*
                   FROM crm_segment_line l
-                 WHERE l.segment_id = %(segment)s AND l.id > %(cursor)s
+                 WHERE l.segment_id = %(segment)s AND l.id > %(after)s %(upto)s
                  ORDER BY l.id
-                 LIMIT %(limit)s
+                 %(limit)s
             ), src AS (
                 SELECT b.id AS line_id, b.partner_id,
                        COALESCE(b.company_partner_id, p.commercial_partner_id)
@@ -221,8 +242,9 @@ class CrmLoggedSegment(models.Model):
             )
             """,
             segment=segment.id,
-            cursor=self.log_cursor,
-            limit=limit,
+            after=span[0],
+            upto=SQL("AND l.id <= %s", span[1]) if span[1] else SQL(""),
+            limit=SQL("LIMIT %s", span[2]) if span[2] else SQL(""),
             lang=self.env.lang or "en_US",
             subject=segment.subject or None,
             template=header_template,
@@ -238,7 +260,7 @@ class CrmLoggedSegment(models.Model):
             logged=self.id,
         )
 
-    def _log_insert_interactions(self, limit, subjects):
+    def _log_insert_interactions(self, span, subjects):
         """One ``INSERT ... SELECT`` of the interactions of the next lines.
 
         :param dict subjects: {line id: rendered subject} of the lines whose
@@ -266,6 +288,8 @@ class CrmLoggedSegment(models.Model):
                   LEFT JOIN unnest(%(line_ids)s::int[], %(subjects)s::varchar[])
                        AS r(line_id, subject) ON r.line_id = src.line_id
                  ORDER BY src.line_id
+                    ON CONFLICT (logged_segment_id, segment_line_id)
+                 WHERE segment_line_id IS NOT NULL DO NOTHING
                 RETURNING id, segment_line_id, subject
             )
             SELECT ins.id, src.line_id, src.partner_id, src.user_id, src.lang,
@@ -273,7 +297,7 @@ class CrmLoggedSegment(models.Model):
               FROM ins JOIN src ON src.line_id = ins.segment_line_id
              ORDER BY src.line_id
             """,
-            source=self._log_source(limit),
+            source=self._log_source(span),
             line_ids=list(subjects),
             subjects=list(subjects.values()),
             logged=self.id,
@@ -337,8 +361,8 @@ class CrmLoggedSegment(models.Model):
                     candidates = records
             automation._process(automation._filter_post(candidates, feedback=True))
 
-    def _log_render_subjects(self, limit):
-        """Render the subjects with placeholders of the next lines, per
+    def _log_render_subjects(self, span):
+        """Render the subjects with placeholders of the lines of ``span``, per
         language group, before their interactions are written: the e-mail,
         the letter and the Subject merge field show them.
 
@@ -355,7 +379,7 @@ class CrmLoggedSegment(models.Model):
                   FROM src
                  WHERE STRPOS(subject, '{{') > 0
                 """,
-                self._log_source(limit),
+                self._log_source(span),
             )
         )
         if not rows:
@@ -438,7 +462,12 @@ class CrmLoggedSegment(models.Model):
         jobs are not processed.
         """
         jobs = self.sudo().search(
-            [("job_state", "=", "queued"), ("canceled", "=", False)], order="id"
+            [
+                ("job_state", "=", "queued"),
+                ("canceled", "=", False),
+                ("log_fanned_out", "=", False),
+            ],
+            order="id",
         )
         done = 0
         for logged in jobs:
@@ -519,7 +548,8 @@ class CrmLoggedSegment(models.Model):
         return self.env.execute_query(
             SQL(
                 """
-                SELECT COALESCE(SUM(GREATEST(line_total - line_done, 0)), 0)
+                SELECT COALESCE(
+                           SUM(GREATEST(line_total - COALESCE(line_done, 0), 0)), 0)
                   FROM crm_logged_segment
                  WHERE job_state = 'queued' AND canceled IS NOT TRUE
                 """
