@@ -31,7 +31,16 @@ class CrmLoggedSegment(models.Model):
     )
 
     def _log_use_queue_job(self):
-        return "queue.job" in self.env
+        """Fan out when queue_job is installed, unless the system parameter
+        ``crm_campaign_segment.use_queue_job`` is ``False``."""
+        if "queue.job" not in self.env:
+            return False
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_campaign_segment.use_queue_job", "True")
+        )
+        return param.strip().lower() not in ("false", "0", "")
 
     def _log_enqueue(self):
         """One queue job per batch of the lines not logged yet, when

@@ -20,6 +20,8 @@ class TestLogInBackground(SegmentLogCase):
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("crm_campaign_segment.background_threshold", 4)
         params.set_param("crm_campaign_segment.batch_size", 3)
+        # the ir.cron path, also where OCA queue_job is installed
+        params.set_param("crm_campaign_segment.use_queue_job", "False")
         cls.many = cls.env["res.partner"].create(
             [
                 {"name": f"Visitor {index}", "email": f"visitor{index}@example.com"}

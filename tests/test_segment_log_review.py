@@ -239,6 +239,8 @@ class TestFailingBackgroundJob(ReviewCase, MockEmail):
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("crm_campaign_segment.background_threshold", 4)
         params.set_param("crm_campaign_segment.batch_size", 3)
+        # the ir.cron path, also where OCA queue_job is installed
+        params.set_param("crm_campaign_segment.use_queue_job", "False")
         cls.visitors = cls.env["res.partner"].create(
             [
                 {"name": f"Job Visitor {index}", "email": f"job{index}@example.com"}
