@@ -14,3 +14,4 @@ from . import test_rpc_scenario
 from . import test_segment_log_review
 from . import test_segment_log_bulk
 from . import test_segment_log_queue_job
+from . import test_segment_log_batches
