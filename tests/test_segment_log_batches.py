@@ -7,10 +7,10 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .test_segment_log import SegmentLogCase
+from .test_segment_log import MANAGER_GROUPS, SegmentLogCase
 
 
 def _pdf_text(data):
@@ -128,3 +128,52 @@ class TestLogBatches(SegmentLogCase):
         # full batches that are neither a job's first nor its last
         middle = {counts[(7, 2)], counts[(14, 2)], counts[(14, 3)], counts[(14, 4)]}
         self.assertEqual(len(middle), 1, counts)
+
+
+@tagged("post_install", "-at_install")
+class TestLogOtherCompany(SegmentLogCase):
+    """A segment of company B logged by a user working in company A."""
+
+    def test_records_land_in_the_segment_company(self):
+        company_a = self.env.company
+        company_b = self.env["res.company"].create({"name": "CRONUS Sverige"})
+        both = new_test_user(
+            self.env,
+            login="log_both_companies",
+            groups=MANAGER_GROUPS,
+            company_id=company_a.id,
+            company_ids=[(6, 0, (company_a | company_b).ids)],
+        )
+        only_a = new_test_user(
+            self.env,
+            login="log_company_a",
+            groups=MANAGER_GROUPS,
+            company_id=company_a.id,
+            company_ids=[(6, 0, company_a.ids)],
+        )
+        segment = self._make_segment(
+            "email",
+            send_word_as_attachment=False,
+            company_id=company_b.id,
+            campaign_id=False,
+            campaign_target=False,
+            user_id=both.id,
+        )
+        logged_id = (
+            segment.with_user(both)
+            .with_context(allowed_company_ids=(company_a | company_b).ids)
+            .log_segment(send=True)
+        )
+        logged = self.env["crm.logged.segment"].browse(logged_id)
+        self.assertEqual(logged.company_id, company_b)
+        interactions = logged.interaction_ids
+        self.assertEqual(len(interactions), 3)
+        self.assertEqual(set(interactions.mapped("company_id")), {company_b})
+        self.assertEqual(len(interactions.mail_id), 3)
+        Interaction = self.env["crm.interaction"].with_user(only_a)
+        self.assertFalse(Interaction.search([("id", "in", interactions.ids)]))
+        self.assertFalse(
+            self.env["crm.logged.segment"]
+            .with_user(only_a)
+            .search([("id", "=", logged.id)])
+        )
