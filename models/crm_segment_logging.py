@@ -2,22 +2,11 @@
 """Logging a segment: the checks made before anything is written, the
 logged segment's header, then its job (``crm.logged.segment``) logs the lines.
 
-Rendering rights
-----------------
-``{{ expression }}`` placeholders (Word documents, e-mail bodies and subjects,
-letter bodies) are rendered by ``mail.render.mixin`` in its sandbox, always in
-the environment of the user who logs the segment (never as superuser), so
-record rules apply to everything an expression reads.  Which expressions are
-allowed follows Odoo's own rule for mail templates: a text whose last
-writer (the ``write_uid`` of the exact record holding it: template language
-row, segment line, segment, attachment) is a member of *Mail Template Editor*,
-or that comes from data files, renders like a ``mail.template`` (any sandboxed
-expression); any other text only renders Odoo's simple field paths
-(``{{ object.name }}``), whoever logs the segment.  The segment's and lines'
-subjects are judged when the segment is logged (logging writes the segment),
-the template rows and attachments again when they are rendered.  An
-expression that is not allowed, or that does not compile, is refused when the
-segment is checked, before anything is written.
+Placeholders are checked here, before anything is written, with the rules of
+``crm.interaction.render``: interaction templates may use what a template editor
+saved in them; subjects typed on the segment or its lines and Word documents
+attached to the segment only simple field paths.  An expression that is not
+allowed, or that does not compile, is refused with the contacts concerned.
 """
 
 import psycopg2.errors
