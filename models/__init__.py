@@ -15,6 +15,7 @@ from . import crm_interaction_render
 from . import crm_interaction_template_trust
 from . import crm_segment_logging
 from . import crm_logged_segment_job
+from . import crm_logged_segment_cron
 from . import crm_logged_segment_queue
 from . import crm_interaction_delivery
 from . import mail_mail

@@ -10,8 +10,6 @@ batch, so each line is logged exactly once (the unique index on interactions
 makes sure of it) and e-mailed at most once.
 """
 
-import logging
-
 import psycopg2.errors
 
 from odoo import api, fields, models
@@ -22,9 +20,6 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
 
-_logger = logging.getLogger(__name__)
-
-LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
 # interaction columns the batch INSERT writes (the rest is NULL or computed)
 INSERTED_FIELDS = (
     "logged_segment_id",
@@ -370,6 +365,8 @@ class CrmLoggedSegment(models.Model):
         """
         segment = self.segment_id
         self.env.flush_all()
+        if self._log_subjects_static(span):
+            return {}
         rows = self.env.execute_query(
             SQL(
                 """
@@ -402,6 +399,40 @@ class CrmLoggedSegment(models.Model):
                 (line_id, partner_id, user_id, lang, (subject, trusted, where))
             )
         return render._render_texts(segment, items, escape=False)
+
+    def _log_subjects_static(self, span):
+        """Whether no subject of the lines of ``span`` can have placeholders:
+        neither the segment's nor its template's, and no line of the span has
+        its own template or a subject with placeholders (one index range
+        scan of the span's lines, no join)."""
+        segment = self.segment_id
+        texts = [
+            segment.subject,
+            *segment.interaction_template_id.language_ids.mapped("subject"),
+        ]
+        if any("{{" in (text or "") for text in texts):
+            return False
+        after, upto, limit = span
+        return not self.env.execute_query(
+            SQL(
+                """
+                SELECT 1
+                  FROM (SELECT l.interaction_template_id, l.subject
+                          FROM crm_segment_line l
+                         WHERE l.segment_id = %(segment)s AND l.id > %(after)s
+                               %(upto)s
+                         ORDER BY l.id
+                         %(limit)s) batch
+                 WHERE batch.interaction_template_id IS NOT NULL
+                    OR STRPOS(batch.subject, '{{') > 0
+                 LIMIT 1
+                """,
+                segment=segment.id,
+                after=after,
+                upto=SQL("AND l.id <= %s", upto) if upto else SQL(""),
+                limit=SQL("LIMIT %s", limit) if limit else SQL(""),
+            )
+        )
 
     def _log_finalize(self):
         """Close the logging job: follow-up segment, message, status."""
@@ -439,119 +470,3 @@ class CrmLoggedSegment(models.Model):
         )
         follow_up._reuse_logged_segment(self, ignore_exclusion=True)
         return follow_up
-
-    # -------------------------------------------------------------------------
-    # BACKGROUND JOB (ir.cron)
-    # -------------------------------------------------------------------------
-    def _log_enqueue(self):
-        """Have the background job log these queued jobs."""
-        self.env.ref(LOG_CRON).sudo()._trigger()
-
-    @api.model
-    def _cron_log_segments(self):
-        """Log one batch of the oldest queued job; the cron loops on.
-
-        Each run logs the next lines after the job's cursor in the cron's
-        transaction, which Odoo commits after the run: after a crash the next
-        run starts after the last committed batch.
-
-        Each job runs in a savepoint: a job that fails (a template edited
-        into an invalid expression after it was queued, ...) is rolled back,
-        set to *Error* with the reason in its chatter, and the run goes on
-        with the next queued job; a manager retries or cancels it.  Canceled
-        jobs are not processed.
-        """
-        jobs = self.sudo().search(
-            [
-                ("job_state", "=", "queued"),
-                ("canceled", "=", False),
-                ("log_fanned_out", "=", False),
-            ],
-            order="id",
-        )
-        done = 0
-        for logged in jobs:
-            try:
-                with self.env.cr.savepoint():
-                    processed = logged._log_run_job()
-            except psycopg2.OperationalError:
-                # transient (lock, serialization): the cron retries later
-                raise
-            except Exception as error:  # noqa: BLE001 - any error stops the job
-                logged._log_job_failed(error)
-                continue
-            if processed is not None:
-                done = processed
-                break
-        self.env["ir.cron"]._notify_progress(
-            done=done, remaining=self._log_remaining_count()
-        )
-
-    def _log_run_job(self):
-        """Log one batch of this queued job, as the user who logged it.
-
-        :return: the number of lines logged, or None when the job was not
-            processed (locked by another transaction, canceled meanwhile)
-        """
-        self.ensure_one()
-        if not self.segment_id:
-            # the segment was deleted meanwhile: nothing more can be logged
-            self.sudo().job_state = "done"
-            return 0
-        logged = self.with_user(self.user_id).with_company(self.company_id)
-        logged = logged.with_context(crm_segment_logging=True)
-        try:
-            logged._log_lock()
-        except UserError:
-            _logger.info("%s is locked, logging it later", self.name)
-            return None
-        # canceled (or set to error) while this run waited for the lock
-        logged.invalidate_recordset(["job_state", "canceled", "log_cursor"])
-        if logged.job_state != "queued" or logged.canceled:
-            return None
-        done = logged._log_batch(self._log_batch_size())
-        if not done or not logged._log_has_pending():
-            logged._log_finalize()
-        return done
-
-    def _log_has_pending(self):
-        """Whether lines are left after the cursor (one index probe)."""
-        return bool(
-            self.env.execute_query(
-                SQL(
-                    "SELECT 1 FROM crm_segment_line WHERE segment_id = %s "
-                    "AND id > %s LIMIT 1",
-                    self.segment_id.id,
-                    self.log_cursor,
-                )
-            )
-        )
-
-    def _log_job_failed(self, error):
-        """Stop a job on an error: state *Error*, the reason in its chatter."""
-        reason = error.args[0] if isinstance(error, UserError) else str(error)
-        _logger.warning("Logging %s failed: %s", self.name, reason)
-        logged = self.sudo()
-        logged.job_state = "error"
-        logged.message_post(
-            body=self.env._(
-                "Logging stopped on an error: %(error)s A campaign manager can "
-                "retry it once the cause is fixed, or cancel it.",
-                error=reason,
-            )
-        )
-
-    @api.model
-    def _log_remaining_count(self):
-        """Lines of queued logging jobs not logged yet (from their counters)."""
-        self.env.flush_all()
-        return self.env.execute_query(
-            SQL(
-                """
-                SELECT COALESCE(
-                           SUM(GREATEST(line_total - COALESCE(line_done, 0), 0)), 0)
-                  FROM crm_logged_segment
-                 WHERE job_state = 'queued' AND canceled IS NOT TRUE
-                """
-            )
-        )[0][0]
