@@ -11,7 +11,7 @@ allowed, or that does not compile, is refused with the contacts concerned.
 
 import psycopg2.errors
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize, is_html_empty
 
@@ -80,6 +80,12 @@ class CrmSegment(models.Model):
             return logged.id
         logged.with_env(segment.env)._log_run()
         return logged.id
+
+    @api.model
+    def _cron_log_segments(self):
+        """Kept for databases whose cron (``noupdate``) still calls it on
+        segments: the job belongs to ``crm.logged.segment``."""
+        return self.env["crm.logged.segment"]._cron_log_segments()
 
     # -------------------------------------------------------------------------
     # CHECKS
