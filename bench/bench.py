@@ -8,8 +8,10 @@ set-based and times each suite against its anchor in the same run::
     python3 bench/bench.py --config odoo.conf --database DB [--contacts N]
 
 Suites: ``steps`` (the segment builder), ``opportunities`` (opportunities
-from a segment of at most 10,000 lines), ``docx`` (the Word merge). Everything runs
-in one transaction per suite, rolled back at the end unless ``--keep``.
+from a segment of at most 10,000 lines), ``docx`` (the Word merge), ``logging``
+(logging a segment against Odoo's Email Marketing), ``logging_memory`` (peak
+memory of a large logging job). Everything runs in one transaction per suite,
+rolled back at the end unless ``--keep``.
 """
 
 import argparse
@@ -23,6 +25,8 @@ SUITES = {
     "steps": "bench_steps",
     "opportunities": "bench_opportunities",
     "docx": "bench_docx",
+    "logging": "bench_logging",
+    "logging_memory": "bench_logging:run_memory",
 }
 
 
@@ -61,7 +65,8 @@ def main(argv=None):
                 },
             )
             start = time.perf_counter()
-            importlib.import_module(SUITES[name]).run(env, args)
+            module, __, function = SUITES[name].partition(":")
+            getattr(importlib.import_module(module), function or "run")(env, args)
             sys.stdout.write(f"suite {name}: {time.perf_counter() - start:.1f} s\n")
             if args.keep:
                 cr.commit()

@@ -12,7 +12,13 @@ from . import crm_segment_builder
 from . import crm_logged_segment
 from . import crm_campaign_entry
 from . import crm_interaction
+from . import crm_interaction_render
+from . import crm_interaction_template_trust
 from . import crm_segment_logging
+from . import crm_logged_segment_job
+from . import crm_logged_segment_cron
+from . import crm_logged_segment_queue
+from . import crm_interaction_delivery
 from . import mail_mail
 from . import crm_interaction_response
 from . import crm_segment_opportunity

@@ -3,7 +3,6 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 MANAGER_GROUP = "crm_campaign_segment.crm_campaign_segment_group_manager"
-LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
 # Fields only the logging engine sets (as superuser): what was logged, the
 # job's status, and canceling (action_cancel / action_restore, cascading)
 ENGINE_FIELDS = {
@@ -222,16 +221,16 @@ class CrmLoggedSegment(models.Model):
         for logged in self:
             logged._set_canceled(False)
             if logged.job_state == "queued":
-                self.env.ref(LOG_CRON).sudo()._trigger()
+                logged._log_enqueue()
         return True
 
     def _set_canceled(self, canceled):
         """Cancel or restore one logged segment and everything it logged, once
         the caller checked the user's rights."""
         self.ensure_one()
-        if self.job_state in ("queued", "error") and self.segment_id:
+        if self.job_state in ("queued", "error"):
             # not while the background job is logging a batch of it
-            self.segment_id._log_lock_job()
+            self._log_lock()
         self.sudo().write({"canceled": canceled})
         # one UPDATE per model, without a tracking message per record
         self.campaign_entry_ids.sudo().write({"canceled": canceled})
@@ -261,7 +260,7 @@ class CrmLoggedSegment(models.Model):
         failed.sudo().write({"job_state": "queued"})
         for logged in failed:
             logged._message_log(body=self.env._("Logging queued again."))
-        self.env.ref(LOG_CRON).sudo()._trigger()
+        failed._log_enqueue()
         return True
 
     def _get_letters(self):

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, models
+from odoo import _, api, fields, models
+from odoo.tools import SQL
 
 
 class MailMail(models.Model):
@@ -49,3 +50,115 @@ class MailMail(models.Model):
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
         )
+
+    # -------------------------------------------------------------------------
+    # SET-BASED CREATION
+    # -------------------------------------------------------------------------
+    @api.model
+    def _create_bulk(self, vals_list):
+        """Create e-mails with their messages in a fixed number of statements.
+
+        Writes the same rows as ``create`` given the same values: the defaults
+        of both models are computed once, every value goes through its field's
+        conversion (HTML sanitizing included), many2many values are written
+        to their relation tables.  The caller gives what ``mail.message``'s
+        create would compute per record (``message_id``, ``reply_to``,
+        ``email_from``, ``record_name``), computed once per batch.  Many2many
+        values are lists of ids.  Attachments must be readable by the caller:
+        they are not checked again.
+
+        :return: the new ``mail.mail`` records, in the order of ``vals_list``
+        """
+        if not vals_list:
+            return self.browse()
+        self.env.flush_all()
+        mail_sudo = self.sudo()
+        message_sudo = self.env["mail.message"].sudo()
+        # as create does through _inherits: the message's own defaults, then
+        # the mail's (its defaults of inherited fields included)
+        defaults = message_sudo.default_get(
+            [name for name, field in message_sudo._fields.items() if field.store]
+        )
+        defaults.update(
+            mail_sudo.default_get(
+                [name for name, field in self._fields.items() if field.store]
+            )
+        )
+        message_rows, mail_rows = [], []
+        for vals in vals_list:
+            vals = {**defaults, **vals}
+            if vals.get("mail_message_id"):
+                raise ValueError("_create_bulk creates the messages itself")
+            message_vals, mail_vals = {}, {}
+            for name, value in vals.items():
+                field = self._fields[name]
+                target = mail_vals
+                if field.inherited:
+                    target = message_vals
+                target[name] = value
+            message_rows.append(message_vals)
+            mail_rows.append(mail_vals)
+        message_ids = _insert_rows(message_sudo, message_rows)
+        for row, message_id in zip(mail_rows, message_ids, strict=True):
+            row["mail_message_id"] = message_id
+        mail_ids = _insert_rows(mail_sudo, mail_rows)
+        return self.browse(mail_ids)
+
+
+def _insert_rows(model, rows):
+    """One INSERT for the columns, one per many2many relation."""
+    fields_ = model._fields
+    names = sorted({name for row in rows for name in row})
+    columns = [name for name in names if fields_[name].column_type]
+    relations = [name for name in names if fields_[name].type == "many2many"]
+    uid = model.env.uid
+    now = fields.Datetime.now()
+    values = []
+    for row in rows:
+        values.append(
+            tuple(
+                [
+                    fields_[name].convert_to_column_insert(row.get(name), model, row)
+                    for name in columns
+                ]
+                + [uid, now, uid, now]
+            )
+        )
+    ids = [
+        row[0]
+        for row in model.env.execute_query(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                SQL.identifier(model._table),
+                SQL(", ").join(
+                    SQL.identifier(name)
+                    for name in [
+                        *columns,
+                        "create_uid",
+                        "create_date",
+                        "write_uid",
+                        "write_date",
+                    ]
+                ),
+                SQL(", ").join(values),
+            )
+        )
+    ]
+    for name in relations:
+        field = fields_[name]
+        pairs = [
+            (record_id, target)
+            for record_id, row in zip(ids, rows, strict=True)
+            for target in row.get(name) or ()
+        ]
+        if pairs:
+            model.env.execute_query(
+                SQL(
+                    "INSERT INTO %s (%s, %s) VALUES %s ON CONFLICT DO NOTHING",
+                    SQL.identifier(field.relation),
+                    SQL.identifier(field.column1),
+                    SQL.identifier(field.column2),
+                    SQL(", ").join(pairs),
+                )
+            )
+    return ids

@@ -230,8 +230,12 @@ def _is_addons_dir(path):
     )
 
 
+# optional addons fetched for the tests (OCA queue_job, see .ci/run), when present
+FETCHED_ADDONS = WORK / "extra-addons"
+
+
 def extra_addons_paths():
-    paths = []
+    paths = [FETCHED_ADDONS] if _is_addons_dir(FETCHED_ADDONS) else []
     for item in os.environ.get("EXTRA_ADDONS_PATH", "").split(","):
         if item.strip():
             path = Path(item.strip()).expanduser().resolve()
@@ -794,6 +798,26 @@ def tour_tests_present():
     )
 
 
+def install_queue_job(conf, db, addons_paths):
+    """Install OCA queue_job (optional for the addon) when it is on the addons
+    path, so that the tests of the fan-out over queue jobs run."""
+    if not any(
+        (Path(p) / "queue_job" / "__manifest__.py").is_file() for p in addons_paths
+    ):
+        info("queue_job is not on the addons path: its tests will be skipped")
+        return
+    step("Installing queue_job (optional) into the test database")
+    log_path = LOG_DIR / f"{db}-queue_job.log"
+    run = run_odoo_logged(
+        odoo_cmd(
+            conf, db, "-i", "queue_job", "--stop-after-init", "--max-cron-threads=0"
+        ),
+        log_path,
+    )
+    if run.returncode != 0 or run.problems:
+        raise Fail(f"Installing queue_job failed: see {rel(log_path)}")
+
+
 def cmd_test(args):
     started = time.monotonic()
     step("Checking prerequisites")
@@ -814,6 +838,7 @@ def cmd_test(args):
             {"http_interface": "127.0.0.1", "max_cron_threads": "0"},
         )
         install(conf, tmp.name, demo=True, label="Installing the addon")
+        install_queue_job(conf, tmp.name, addons_paths)
 
         step("Running the tests with pytest-odoo")
         cmd = [
@@ -956,6 +981,23 @@ def cmd_bench(args):
         with TemporaryDatabase("bench") as tmp:
             conf = write_config(tmp.conf, tmp.name, addons_paths, free_port())
             install(conf, tmp.name, demo=False, label="Installing the addon")
+            # the anchor of the logging suite: Odoo's Email Marketing, same run
+            step("Installing mass_mailing (the logging suite's anchor)")
+            log_path = LOG_DIR / f"{tmp.name}-mass_mailing.log"
+            run = run_odoo_logged(
+                odoo_cmd(
+                    conf,
+                    tmp.name,
+                    "-i",
+                    "mass_mailing",
+                    "--stop-after-init",
+                    "--without-demo=all",
+                    "--max-cron-threads=0",
+                ),
+                log_path,
+            )
+            if run.returncode != 0:
+                raise Fail(f"Installing mass_mailing failed: see {rel(log_path)}")
             bench_on(tmp.name, conf)
     ok("Benchmark done")
 

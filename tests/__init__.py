@@ -23,3 +23,6 @@ from . import test_responses_rpc
 from . import test_responses_demo
 from . import test_campaign_status
 from . import test_i18n_nb_NO
+from . import test_segment_log_bulk
+from . import test_segment_log_queue_job
+from . import test_segment_log_batches

@@ -20,6 +20,8 @@ class TestLogInBackground(SegmentLogCase):
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("crm_campaign_segment.background_threshold", 4)
         params.set_param("crm_campaign_segment.batch_size", 3)
+        # the ir.cron path, also where OCA queue_job is installed
+        params.set_param("crm_campaign_segment.use_queue_job", "False")
         cls.many = cls.env["res.partner"].create(
             [
                 {"name": f"Visitor {index}", "email": f"visitor{index}@example.com"}
@@ -48,8 +50,8 @@ class TestLogInBackground(SegmentLogCase):
         self.assertFalse(logged.interaction_ids)
         self.assertEqual(len(logged.campaign_entry_ids), 1)
 
-        Segment = self.env["crm.segment"]
-        Segment._cron_log_segments()
+        Job = self.env["crm.logged.segment"]
+        Job._cron_log_segments()
         logged.invalidate_recordset()
         self.assertEqual(len(logged.interaction_ids), 3)
         self.assertEqual(self._mail_count(logged), 3)
@@ -62,7 +64,7 @@ class TestLogInBackground(SegmentLogCase):
             self.assertRaises(RuntimeError),
             self.env.cr.savepoint(),
         ):
-            Segment._cron_log_segments()
+            Job._cron_log_segments()
             self.assertEqual(len(logged.interaction_ids), 6)
             raise RuntimeError("worker killed")
         self.env.invalidate_all()
@@ -70,8 +72,8 @@ class TestLogInBackground(SegmentLogCase):
         self.assertEqual(self._mail_count(logged), 3)
 
         # the job runs again and resumes where it stopped
-        Segment._cron_log_segments()
-        Segment._cron_log_segments()
+        Job._cron_log_segments()
+        Job._cron_log_segments()
         self.env.invalidate_all()
         self.assertEqual(logged.job_state, "done")
         interactions = logged.interaction_ids
@@ -83,7 +85,7 @@ class TestLogInBackground(SegmentLogCase):
         self.assertEqual(logged.follow_up_segment_id.line_ids.partner_id, self.many)
 
         # a further run finds nothing to do and logs nothing twice
-        Segment._cron_log_segments()
+        Job._cron_log_segments()
         self.env.invalidate_all()
         self.assertEqual(len(logged.interaction_ids), 7)
         self.assertEqual(self._mail_count(logged), 7)
