@@ -36,6 +36,8 @@
         "wizards/crm_segment_reuse_views.xml",
         "wizards/crm_segment_log_views.xml",
         "views/crm_campaign_segment_menus.xml",
+        "views/crm_consent_log_views.xml",
+        "views/crm_consent_templates.xml",
     ],
     "demo": [
         "demo/crm_classification_demo.xml",

@@ -16,3 +16,8 @@ from . import crm_segment_logging
 from . import crm_logged_segment_job
 from . import crm_interaction_delivery
 from . import mail_mail
+from . import crm_consent_log
+from . import res_partner_consent
+from . import mail_blacklist
+from . import crm_interaction_consent
+from . import crm_segment_consent
