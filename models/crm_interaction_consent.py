@@ -7,6 +7,8 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .res_partner_consent import UNSUBSCRIBE_ROUTE
+
 UNSUBSCRIBE_EXPRESSION = "unsubscribe_url"
 # the placeholder as written, and as an HTML sanitizer may leave it in an href
 UNSUBSCRIBE_PLACEHOLDERS = (
@@ -21,6 +23,8 @@ def add_unsubscribe_link(body, url, label):
     """``body`` with its unsubscribe placeholders replaced by ``url``, or with a
     link appended at the end when it has none."""
     body = str(body or "")
+    if UNSUBSCRIBE_ROUTE + "?" in body:
+        return body  # has its link already
     if any(placeholder in body for placeholder in UNSUBSCRIBE_PLACEHOLDERS):
         for placeholder in UNSUBSCRIBE_PLACEHOLDERS:
             body = body.replace(placeholder, str(escape(url)))
@@ -78,7 +82,9 @@ class CrmInteraction(models.Model):
         self.ensure_one()
         partner = self.partner_id.sudo()
         return partner._consent_unsubscribe_url(
-            partner.email_normalized, self.template_id.sudo().mailing_group_id
+            partner.email_normalized,
+            self.template_id.sudo().mailing_group_id,
+            issued=self.date,
         )
 
     def _prepare_mail_values(self, segment, bodies, by_interaction, other_ids):
@@ -177,3 +183,23 @@ class CrmInteraction(models.Model):
             )
         )
         return dict(rows)
+
+    def _cancel_outgoing_mails(self):
+        """A queued e-mail shared with contacts whose interaction is not
+        canceled still goes out to them."""
+        mails = self.sudo().mail_id
+        if not mails:
+            return super()._cancel_outgoing_mails()
+        still_used = (
+            self.sudo()
+            .search(
+                [
+                    ("mail_id", "in", mails.ids),
+                    ("id", "not in", self.ids),
+                    ("canceled", "=", False),
+                ]
+            )
+            .mail_id
+        )
+        kept = self.filtered(lambda i: i.sudo().mail_id in still_used)
+        return super(CrmInteraction, self - kept)._cancel_outgoing_mails()

@@ -168,12 +168,15 @@ class CrmSegment(models.Model):
         return result
 
     def action_send_test_email(self, line):
-        """Send the merged e-mail of ``line`` to the current user; log nothing.
+        """Send the merged e-mail of ``line`` (a line or its id) to the current
+        user; log nothing.
 
         The interaction is only a draft in memory: no interaction, no logged
         segment, no change to the segment.
         """
         self.ensure_one()
+        if isinstance(line, int):
+            line = self.env["crm.segment.line"].browse(line)
         line.ensure_one()
         if line.segment_id != self:
             raise UserError(self.env._("Choose a line of this segment."))

@@ -3,6 +3,7 @@
 consent log written on every change."""
 
 import time
+from datetime import timezone
 from urllib.parse import urlencode
 
 from odoo import api, fields, models
@@ -86,10 +87,16 @@ class ResPartner(models.Model):
             (self.id, email_normalize(email or "") or "", topic_id or 0, int(issued)),
         )
 
-    def _consent_unsubscribe_url(self, email, topic=None):
-        """The signed unsubscribe URL of this contact for ``email``."""
+    def _consent_unsubscribe_url(self, email, topic=None, issued=None):
+        """The signed unsubscribe URL of this contact for ``email``.
+
+        :param datetime issued: when the link is issued (its validity starts
+            then); now by default
+        """
         self.ensure_one()
-        issued = int(time.time())
+        issued = int(
+            issued.replace(tzinfo=timezone.utc).timestamp() if issued else time.time()
+        )
         params = {
             "partner_id": self.id,
             "email": email_normalize(email or "") or "",

@@ -137,9 +137,17 @@ class TestUnsubscribePages(ConsentCase):
 
     def test_page_in_the_contacts_language(self):
         partner = self.partners[2]  # nb_NO
+        self.env.ref(
+            "crm_campaign_segment.consent_page_confirm"
+        ).update_field_translations(
+            "arch_db", {"nb_NO": {"Unsubscribe": "Meld meg av"}}
+        )
         response = self.url_open(self._path(self._url_of(partner)))
         self.assertEqual(response.status_code, 200)
         self.assertIn('lang="nb-NO"', response.text)
+        self.assertIn("Meld meg av", response.text)
+        response = self.url_open(self._path(self._url_of(self.partners[0])))
+        self.assertNotIn("Meld meg av", response.text)
 
     def test_bad_input_is_refused_and_changes_nothing(self):
         partner = self.partners[0]
@@ -149,7 +157,6 @@ class TestUnsubscribePages(ConsentCase):
             f"partner_id={partner.id}", f"partner_id={self.partners[1].id}"
         )
         issued = int(time.time()) - 400 * 86400
-        expired = partner._consent_unsubscribe_url(partner.email, self.topic)
         old_token = partner._consent_token(partner.email, self.topic.id, issued)
         expired = (
             f"/crm_campaign_segment/unsubscribe?partner_id={partner.id}"
@@ -282,6 +289,17 @@ class TestOneEmailPerAddress(ConsentCase):
         self.assertEqual(len(logged.interaction_ids.mail_id), 3)
         self.assertEqual(len(self._sent_to(self.partners[0].email)), 2)
         self.assertFalse(logged.interaction_ids.covered_by_id)
+
+    def test_canceling_a_covered_contact_keeps_the_shared_email(self):
+        self.partners[1].email = self.partners[0].email
+        segment = self._make_segment("email", send_word_as_attachment=False)
+        logged = self.env["crm.logged.segment"].browse(segment.log_segment(send=True))
+        by_partner = logged.interaction_ids.grouped("partner_id")
+        first, second = by_partner[self.partners[0]], by_partner[self.partners[1]]
+        second.action_cancel()
+        self.assertEqual(first.mail_id.state, "outgoing")
+        first.action_cancel()
+        self.assertEqual(first.mail_id.state, "cancel")
 
 
 @tagged("post_install", "-at_install")
