@@ -23,12 +23,12 @@ def add_unsubscribe_link(body, url, label):
     """``body`` with its unsubscribe placeholders replaced by ``url``, or with a
     link appended at the end when it has none."""
     body = str(body or "")
-    if UNSUBSCRIBE_ROUTE + "?" in body:
-        return body  # has its link already
     if any(placeholder in body for placeholder in UNSUBSCRIBE_PLACEHOLDERS):
         for placeholder in UNSUBSCRIBE_PLACEHOLDERS:
             body = body.replace(placeholder, str(escape(url)))
         return body
+    if UNSUBSCRIBE_ROUTE + "?" in body:
+        return body  # has its link already
     link = Markup('<p style="font-size: small;"><a href="%s">%s</a></p>') % (url, label)
     return str(Markup(body) + link)
 
