@@ -241,6 +241,8 @@ class TestConsentLog(ConsentCase):
         partner.write({"opt_out_mailing_group_ids": [(4, self.topic.id)]})
         partner.write({"opt_out_mailing_group_ids": [(5,)]})
         self.env["mail.blacklist"]._add(partner.email)
+        self.env["mail.blacklist"]._remove(partner.email)
+        self.env["mail.blacklist"]._add(partner.email)
         rows = self._consent_rows(partner).sorted("id")
         self.assertEqual(
             [(r.action, r.source, r.mailing_group_id) for r in rows],
@@ -248,10 +250,12 @@ class TestConsentLog(ConsentCase):
                 ("opt_out", "manual", self.topic),
                 ("opt_in", "manual", self.topic),
                 ("opt_out", "manual", self.env["crm.mailing.group"]),
+                ("opt_in", "manual", self.env["crm.mailing.group"]),
+                ("opt_out", "manual", self.env["crm.mailing.group"]),
             ],
         )
         Log = self.env["crm.consent.log"].with_user(self.user)
-        self.assertEqual(len(Log.search([("partner_id", "=", partner.id)])), 3)
+        self.assertEqual(len(Log.search([("partner_id", "=", partner.id)])), 5)
         self.assertEqual(partner.with_user(self.user).consent_log_ids, rows)
         with self.assertRaises(AccessError):
             Log.create(
