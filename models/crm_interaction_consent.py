@@ -5,6 +5,7 @@ of every e-mail, and one e-mail per address."""
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .res_partner_consent import UNSUBSCRIBE_ROUTE
@@ -76,6 +77,15 @@ class CrmInteraction(models.Model):
         help="This contact shares its e-mail address with the contact of that "
         "interaction: one e-mail went to the address.",
     )
+
+    def write(self, vals):
+        if "covered_by_id" in vals and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Interactions: the shared e-mail is set by logging the segment."
+                )
+            )
+        return super().write(vals)
 
     def _consent_unsubscribe_url(self):
         """The signed unsubscribe URL of this interaction's e-mail."""

@@ -6,12 +6,13 @@ counts what goes out per channel before anything is written."""
 from markupsafe import Markup
 
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .crm_interaction_consent import add_unsubscribe_link, unsubscribe_headers
+from .crm_logged_segment import field_labels
 
-MAX_LISTED = 10
+CONSENT_ENGINE_FIELDS = {"one_email_per_address", "consent_excluded_count"}
 
 
 class CrmLoggedSegment(models.Model):
@@ -28,6 +29,19 @@ class CrmLoggedSegment(models.Model):
         help="E-mail lines left out when logging: opted out of the topic or "
         "address blacklisted.",
     )
+
+    def _check_protected_fields(self, fields_written):
+        """Only the engine writes what logging did about consent."""
+        refused = set(fields_written) & CONSENT_ENGINE_FIELDS
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Logged segments: %(fields)s can only be set by logging the "
+                    "segment.",
+                    fields=field_labels(self, refused),
+                )
+            )
+        return super()._check_protected_fields(fields_written)
 
 
 class CrmSegment(models.Model):

@@ -285,6 +285,8 @@ class TestOneEmailPerAddress(ConsentCase):
         self.assertEqual(len(logged.interaction_ids.mail_id), 2)
         self.assertEqual(len(self._sent_to(self.partners[0].email)), 1)
         self.assertEqual(second.delivery_status, "delivered")
+        with self.assertRaises(AccessError):
+            second.with_user(self.user).write({"covered_by_id": False})
 
     def test_option_off_sends_one_email_each(self):
         self._share_address()
@@ -293,6 +295,8 @@ class TestOneEmailPerAddress(ConsentCase):
         self.assertEqual(len(logged.interaction_ids.mail_id), 3)
         self.assertEqual(len(self._sent_to(self.partners[0].email)), 2)
         self.assertFalse(logged.interaction_ids.covered_by_id)
+        with self.assertRaises(AccessError):
+            logged.with_user(self.user).write({"one_email_per_address": True})
 
     def test_canceling_a_covered_contact_keeps_the_shared_email(self):
         self.partners[1].email = self.partners[0].email
