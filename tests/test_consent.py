@@ -7,7 +7,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -324,3 +324,36 @@ class TestReviewAndTestEmail(ConsentCase):
         self.assertEqual(self.env["crm.interaction"].search_count([]), before)
         self.assertEqual(segment.state, "draft")
         self.assertEqual(len(segment.line_ids), 3)
+
+    def test_wizard_reviews_each_channel_and_sends_a_test(self):
+        self.partners[1].email = self.partners[0].email
+        self.partners[2].opt_out_mailing_group_ids = self.topic
+        no_mail = self.env["res.partner"].create({"name": "No Mail Person"})
+        segment = self._make_segment(
+            "email",
+            partners=self.partners | no_mail,
+            send_word_as_attachment=False,
+        )
+        wizard_form = Form(
+            self.env["crm.segment.log"]
+            .with_user(self.user)
+            .with_context(default_segment_id=segment.id)
+        )
+        wizard_form.send = True
+        self.assertEqual(wizard_form.review_email_count, 1)
+        self.assertEqual(wizard_form.review_shared_address_count, 1)
+        self.assertEqual(wizard_form.review_opted_out_count, 1)
+        self.assertEqual(wizard_form.review_no_address_count, 1)
+        wizard_form.missing_email = "hard_copy"
+        self.assertEqual(wizard_form.review_letter_count, 1)
+        wizard_form.one_email_per_address = False
+        self.assertEqual(wizard_form.review_email_count, 2)
+        wizard_form.test_line_id = segment.line_ids.filtered(
+            lambda line: line.partner_id == self.partners[1]
+        )
+        wizard = wizard_form.save()
+        with self.mock_mail_gateway():
+            wizard.action_send_test_email()
+        [sent] = self._sent_to("user@cronus.example")
+        self.assertIn("Contact 2", sent["body"])
+        self.assertFalse(segment.logged_segment_ids)
