@@ -113,6 +113,7 @@ class TestUnsubscribePages(ConsentCase):
         response = self.url_open(self._path(self._url_of(partner)))
         self.assertEqual(response.status_code, 200)
         self.assertIn("consent_form", response.text)
+        self.assertTrue(response.text.lstrip().startswith("<!DOCTYPE html>"))
         self.assertIn(self.topic.name, response.text)
         self.assertFalse(partner.opt_out_mailing_group_ids)
         self.assertFalse(self._consent_rows(partner))
