@@ -92,7 +92,7 @@ class CrmInteraction(models.Model):
         self.ensure_one()
         partner = self.partner_id.sudo()
         return partner._consent_unsubscribe_url(
-            partner.email_normalized,
+            partner.email_normalized or partner.email,
             self.template_id.sudo().mailing_group_id,
             issued=self.date,
         )

@@ -130,7 +130,8 @@ class ResPartner(models.Model):
         )
         if issued > time.time() + 300 or time.time() - issued > days * 86400:
             return self.browse()
-        if not email or partner.email_normalized != email_normalize(email):
+        own = partner.email_normalized or email_normalize(partner.email or "")
+        if not email or own != email_normalize(email):
             return self.browse()
         return partner
 
