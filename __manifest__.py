@@ -42,6 +42,8 @@
         "views/utm_campaign_statistics_views.xml",
         "views/crm_segment_opportunity_views.xml",
         "wizards/crm_interaction_response_views.xml",
+        "views/crm_consent_log_views.xml",
+        "views/crm_consent_templates.xml",
     ],
     "demo": [
         "demo/crm_classification_demo.xml",

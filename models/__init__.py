@@ -26,3 +26,8 @@ from . import utm_campaign_statistics
 from . import mail_thread
 from . import res_partner_response
 from . import crm_interaction_template_response
+from . import crm_consent_log
+from . import res_partner_consent
+from . import mail_blacklist
+from . import crm_interaction_consent
+from . import crm_segment_consent

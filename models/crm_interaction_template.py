@@ -66,6 +66,12 @@ class CrmInteractionTemplate(models.Model):
         "prefers another one.",
     )
     campaign_id = fields.Many2one("utm.campaign")
+    mailing_group_id = fields.Many2one(
+        "crm.mailing.group",
+        string="Topic",
+        help="Contacts who opted out of this topic get no e-mail of this "
+        "template; the unsubscribe link of its e-mails opts out of it.",
+    )
     campaign_target = fields.Boolean(
         help="Interactions of this template make their contacts campaign targets."
     )

@@ -47,7 +47,13 @@ class CrmSegment(models.Model):
     # -------------------------------------------------------------------------
     # PUBLIC API
     # -------------------------------------------------------------------------
-    def log_segment(self, send=False, create_follow_up=False, missing_email=False):
+    def log_segment(
+        self,
+        send=False,
+        create_follow_up=False,
+        missing_email=False,
+        one_email_per_address=True,
+    ):
         """Log the segment: one interaction per line, deliveries when ``send``.
 
         Everything is checked before anything is written.  Above the
@@ -60,6 +66,8 @@ class CrmSegment(models.Model):
             no valid address: ``"hard_copy"`` (switch them to hard copy) or
             ``"skip"`` (leave them out of the segment); without it such lines
             are refused when sending
+        :param bool one_email_per_address: contacts sharing an address get
+            one e-mail (each still gets its interaction)
         :return: the id of the logged segment
         """
         self.ensure_one()
@@ -68,7 +76,15 @@ class CrmSegment(models.Model):
         missing_lines = self._log_check(send, missing_email)
         segment = self
         segment._log_apply_missing_email(missing_lines, missing_email)
+        # consent: e-mail lines opted out or blacklisted are left out
+        left_out = segment._log_consent_leave_out()
         logged = segment._log_create_header(send, create_follow_up)
+        logged.sudo().write(
+            {
+                "one_email_per_address": bool(one_email_per_address),
+                "consent_excluded_count": left_out,
+            }
+        )
         params = self.env["ir.config_parameter"].sudo()
         threshold = int(
             params.get_param("crm_campaign_segment.background_threshold", 5000)

@@ -26,3 +26,4 @@ from . import test_i18n_nb_NO
 from . import test_segment_log_bulk
 from . import test_segment_log_queue_job
 from . import test_segment_log_batches
+from . import test_consent

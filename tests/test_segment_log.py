@@ -427,21 +427,15 @@ class TestLogEmails(SegmentLogCase, MockEmail):
         self.assertNotIn(no_mail, other.line_ids.partner_id)
         self.assertIn("No Mail Person", other.message_ids[0].body)
 
-    def test_blacklisted_address_reported_not_mailed(self):
+    def test_blacklisted_address_left_out(self):
         self.env["mail.blacklist"].create({"email": self.partners[0].email})
         segment = self._make_segment("email")
         logged = self.env["crm.logged.segment"].browse(segment.log_segment(send=True))
-        blocked = logged.interaction_ids.filtered(
-            lambda i: i.partner_id == self.partners[0]
-        )
-        self.assertEqual(len(logged.interaction_ids), 3)
+        self.assertEqual(len(logged.interaction_ids), 2)
         self.assertEqual(len(logged.interaction_ids.mail_id), 2)
-        self.assertFalse(blocked.mail_id)
-        self.assertEqual(blocked.delivery_status, "error")
-        self.assertIn("blacklisted", blocked.delivery_error)
-        self.assertTrue(
-            any("Contact 1" in message.body for message in logged.message_ids)
-        )
+        self.assertNotIn(self.partners[0], logged.interaction_ids.partner_id)
+        self.assertEqual(logged.consent_excluded_count, 1)
+        self.assertIn("Contact 1", segment.message_ids[0].body)
 
 
 @tagged("post_install", "-at_install")

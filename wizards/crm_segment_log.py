@@ -35,6 +35,12 @@ class CrmSegmentLog(models.TransientModel):
         help="What to do with the contacts of e-mail lines that have no valid "
         "e-mail address when sending.",
     )
+    one_email_per_address = fields.Boolean(
+        string="One E-mail per Address",
+        default=True,
+        help="Contacts sharing an e-mail address get one e-mail; each still "
+        "gets its interaction.",
+    )
 
     @api.depends("segment_id")
     def _compute_missing_email_partner_ids(self):
@@ -50,6 +56,7 @@ class CrmSegmentLog(models.TransientModel):
             send=self.send,
             create_follow_up=self.create_follow_up,
             missing_email=self.missing_email or False,
+            one_email_per_address=self.one_email_per_address,
         )
         return {
             "type": "ir.actions.act_window",

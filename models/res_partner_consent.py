@@ -1,0 +1,183 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Consent of contacts: topics opted out of, signed unsubscribe links, and the
+consent log written on every change."""
+
+import time
+from datetime import timezone
+from urllib.parse import urlencode
+
+from odoo import api, fields, models
+from odoo.tools import consteq, email_normalize
+from odoo.tools.misc import hmac
+
+TOKEN_SCOPE = "crm_campaign_segment-unsubscribe"
+UNSUBSCRIBE_ROUTE = "/crm_campaign_segment/unsubscribe"
+# context key of the addon's own consent writes (logged by their caller)
+CONSENT_ENGINE = "crm_consent_engine"
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    opt_out_mailing_group_ids = fields.Many2many(
+        "crm.mailing.group",
+        "crm_mailing_group_opt_out_rel",
+        "partner_id",
+        "mailing_group_id",
+        string="Opted Out of Topics",
+        help="Campaign e-mails whose interaction template has one of these "
+        "topics are not sent to this contact.",
+    )
+    consent_log_ids = fields.One2many(
+        "crm.consent.log", "partner_id", string="Consent Log", readonly=True
+    )
+
+    # -------------------------------------------------------------------------
+    # ORM overrides: manual changes are logged
+    # -------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        if not self.env.context.get(CONSENT_ENGINE):
+            partners.filtered("opt_out_mailing_group_ids")._consent_log_changes(
+                {partner: partner.browse() for partner in partners}
+            )
+        return partners
+
+    def write(self, vals):
+        if "opt_out_mailing_group_ids" not in vals or self.env.context.get(
+            CONSENT_ENGINE
+        ):
+            return super().write(vals)
+        before = {partner: partner.sudo().opt_out_mailing_group_ids for partner in self}
+        result = super().write(vals)
+        self._consent_log_changes(before)
+        return result
+
+    def _consent_log_changes(self, before):
+        """Log the topics opted out of or back in since ``before``."""
+        source = "import" if self.env.context.get("import_file") else "manual"
+        vals_list = []
+        for partner in self:
+            old = before.get(partner, partner.browse())
+            new = partner.sudo().opt_out_mailing_group_ids
+            for action, groups in (("opt_out", new - old), ("opt_in", old - new)):
+                vals_list += [
+                    {
+                        "partner_id": partner.id,
+                        "email": partner.email_normalized or partner.email,
+                        "mailing_group_id": group.id,
+                        "action": action,
+                        "source": source,
+                    }
+                    for group in groups
+                ]
+        if vals_list:
+            self.env["crm.consent.log"]._record(vals_list)
+
+    # -------------------------------------------------------------------------
+    # UNSUBSCRIBE LINKS
+    # -------------------------------------------------------------------------
+    def _consent_token(self, email, topic_id, issued):
+        """HMAC of contact, address, topic and issue time (database secret)."""
+        self.ensure_one()
+        return hmac(
+            self.env(su=True),
+            TOKEN_SCOPE,
+            (self.id, email_normalize(email or "") or "", topic_id or 0, int(issued)),
+        )
+
+    def _consent_unsubscribe_url(self, email, topic=None, issued=None):
+        """The signed unsubscribe URL of this contact for ``email``.
+
+        :param datetime issued: when the link is issued (its validity starts
+            then); now by default
+        """
+        self.ensure_one()
+        issued = int(
+            issued.replace(tzinfo=timezone.utc).timestamp() if issued else time.time()
+        )
+        params = {
+            "partner_id": self.id,
+            "email": email_normalize(email or "") or "",
+            "topic": topic.id if topic else 0,
+            "ts": issued,
+            "token": self._consent_token(email, topic.id if topic else 0, issued),
+        }
+        return f"{self.get_base_url()}{UNSUBSCRIBE_ROUTE}?{urlencode(params)}"
+
+    @api.model
+    def _consent_check_token(self, partner_id, email, topic_id, issued, token):
+        """The contact of a valid link, else an empty recordset.
+
+        Valid: the signature matches, the link is not older than
+        ``crm_campaign_segment.unsubscribe_validity_days`` (365 by default), and
+        the address is still the contact's.
+        """
+        try:
+            partner_id, topic_id, issued = int(partner_id), int(topic_id), int(issued)
+        except (TypeError, ValueError):
+            return self.browse()
+        partner = self.sudo().browse(partner_id).exists()
+        if not partner or not token or not isinstance(token, str):
+            return self.browse()
+        expected = partner._consent_token(email, topic_id, issued)
+        if not consteq(expected, token):
+            return self.browse()
+        params = self.env["ir.config_parameter"].sudo()
+        days = int(
+            params.get_param("crm_campaign_segment.unsubscribe_validity_days", 365)
+        )
+        if issued > time.time() + 300 or time.time() - issued > days * 86400:
+            return self.browse()
+        own = partner.email_normalized or email_normalize(partner.email or "")
+        if not email or own != email_normalize(email):
+            return self.browse()
+        return partner
+
+    # -------------------------------------------------------------------------
+    # OPT-OUT
+    # -------------------------------------------------------------------------
+    def _consent_opt_out(self, email, topic=None, source="link", reason=None):
+        """Opt ``email`` out of ``topic``, or blacklist it when there is none.
+
+        Every contact with that address is opted out of the topic (the
+        address unsubscribed, whichever contact the e-mail was written to).
+        Opting out again changes nothing and logs nothing.
+
+        :return: the consent log rows written
+        """
+        email = email_normalize(email or "")
+        if not email:
+            return self.env["crm.consent.log"]
+        partners = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("email_normalized", "=", email)])
+        ) | self.sudo()
+        vals = {
+            "email": email,
+            "action": "opt_out",
+            "source": source,
+            "reason": reason or False,
+        }
+        if topic:
+            todo = partners.filtered(
+                lambda partner: topic not in partner.opt_out_mailing_group_ids
+            )
+            todo.with_context(**{CONSENT_ENGINE: True}).write(
+                {"opt_out_mailing_group_ids": [(4, topic.id)]}
+            )
+            return self.env["crm.consent.log"]._record(
+                [
+                    dict(vals, partner_id=partner.id, mailing_group_id=topic.id)
+                    for partner in todo
+                ]
+            )
+        Blacklist = self.env["mail.blacklist"].sudo().with_context(active_test=False)
+        if Blacklist.search([("email", "=", email), ("active", "=", True)]):
+            return self.env["crm.consent.log"]
+        Blacklist.with_context(**{CONSENT_ENGINE: True})._add(email)
+        return self.env["crm.consent.log"]._record(
+            [dict(vals, partner_id=partner.id) for partner in partners]
+        )
