@@ -10,11 +10,14 @@ text, whoever logs the segment.
 
 import base64
 import binascii
+import logging
 
 from odoo import api, models
 from odoo.exceptions import AccessError
 
 from ..tools import docx_merge
+
+_logger = logging.getLogger(__name__)
 
 
 class CrmInteractionTemplateLang(models.Model):
@@ -64,7 +67,7 @@ class CrmInteractionTemplateLang(models.Model):
             try:
                 data = base64.b64decode(document)
                 expressions += docx_merge.find_placeholders(data)["expressions"]
-            except (binascii.Error, ValueError, docx_merge.DocxMergeError):
+            except (binascii.Error, ValueError, docx_merge.DocxMergeError) as error:
                 # not a readable document: logging refuses it with the reason
-                pass
+                _logger.debug("Word document not checked for placeholders: %s", error)
         return expressions

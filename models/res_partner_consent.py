@@ -28,9 +28,7 @@ class ResPartner(models.Model):
         help="Campaign e-mails whose interaction template has one of these "
         "topics are not sent to this contact.",
     )
-    consent_log_ids = fields.One2many(
-        "crm.consent.log", "partner_id", string="Consent Log", readonly=True
-    )
+    consent_log_ids = fields.One2many("crm.consent.log", "partner_id", readonly=True)
 
     # -------------------------------------------------------------------------
     # ORM overrides: manual changes are logged
