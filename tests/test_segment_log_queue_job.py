@@ -123,7 +123,7 @@ class TestLogWithQueueJob(SegmentLogCase):
             self._perform(job)
         self.assertEqual(len(logged.interaction_ids), 3)
         # restoring queues the remaining batches again
-        logged.with_user(self.manager).action_cancel()
+        logged.with_user(self.manager).action_restore()
         remaining = self._jobs(logged).filtered(lambda job: job.state == "pending")
         self.assertEqual(len(remaining), 2)
         for job in remaining:
