@@ -9,7 +9,7 @@
     "author": "crm_campaign_segment contributors",
     "website": "https://github.com/crm-campaign-segment/crm_campaign_segment",
     "development_status": "Alpha",
-    "depends": ["crm", "mail", "base_automation"],
+    "depends": ["crm", "mail", "base_automation", "sale"],
     "external_dependencies": {"python": ["python-docx"]},
     "data": [
         "security/crm_campaign_segment_security.xml",
@@ -36,12 +36,14 @@
         "wizards/crm_segment_reuse_views.xml",
         "wizards/crm_segment_log_views.xml",
         "views/crm_campaign_segment_menus.xml",
+        "views/crm_campaign_price_views.xml",
     ],
     "demo": [
         "demo/crm_classification_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/crm_interaction_template_demo.xml",
         "demo/crm_campaign_demo.xml",
+        "demo/crm_campaign_price_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["crm_campaign_segment/static/src/tours/*.js"],

@@ -13,3 +13,8 @@ from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_segment_logging
 from . import mail_mail
+from . import crm_campaign_target
+from . import res_partner_campaign
+from . import utm_campaign_price
+from . import product_pricelist
+from . import sale_order_line
