@@ -20,7 +20,9 @@
         "data/crm_segment_log_cron.xml",
         "data/ir_config_parameter_data.xml",
         "data/base_automation_data.xml",
+        "data/crm_segment_export_data.xml",
         "report/crm_segment_letter_report.xml",
+        "report/crm_segment_label_report.xml",
         "views/utm_campaign_views.xml",
         "views/utm_stage_views.xml",
         "views/res_partner_views.xml",
@@ -37,6 +39,7 @@
         "wizards/crm_segment_log_views.xml",
         "views/crm_campaign_segment_menus.xml",
         "views/crm_campaign_price_views.xml",
+        "views/crm_segment_export_views.xml",
     ],
     "demo": [
         "demo/crm_classification_demo.xml",

@@ -18,3 +18,5 @@ from . import res_partner_campaign
 from . import utm_campaign_price
 from . import product_pricelist
 from . import sale_order_line
+from . import crm_segment_label
+from . import crm_segment_export

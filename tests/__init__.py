@@ -13,3 +13,4 @@ from . import test_tour
 from . import test_rpc_scenario
 from . import test_segment_log_review
 from . import test_campaign_prices
+from . import test_labels
