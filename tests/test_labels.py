@@ -3,6 +3,7 @@
 
 import csv
 import io
+import json
 import shutil
 import subprocess
 import tempfile
@@ -10,9 +11,8 @@ import zipfile
 
 from lxml import etree
 
-from odoo.tests import TransactionCase, new_test_user, tagged
-
-from odoo.addons.web.controllers.export import CSVExport, ExcelExport
+from odoo import Command, http
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 MODULE = "crm_campaign_segment"
 USER_GROUPS = (
@@ -244,32 +244,91 @@ class TestExportContacts(LabelCase):
         self.assertEqual(template.resource, "res.partner")
         self.assertEqual(template.export_fields.mapped("name"), EXPORT_FIELDS)
 
-    def test_export_csv_and_xlsx(self):
-        """The prepared fields export as Odoo exports them, CSV and XLSX."""
-        self.ingrid.job_responsibility_ids = self.env["crm.job.responsibility"].create(
-            {"code": "LBL-PURCH", "name": "Purchase"}
+
+@tagged("post_install", "-at_install")
+class TestExportContactsDownload(HttpCase):
+    """The contacts of a segment download through Odoo's export, CSV and XLSX."""
+
+    def setUp(self):
+        super().setUp()
+        self.user = new_test_user(self.env, login="export_user", groups=USER_GROUPS)
+        Partner = self.env["res.partner"]
+        company = Partner.create(
+            {
+                "name": "Nordlys Export AS",
+                "is_company": True,
+                "street": "Storgata 12",
+                "zip": "0155",
+                "city": "Oslo",
+                "country_id": self.env.ref("base.no").id,
+            }
         )
-        partners = self.ingrid | self.frank
-        rows = (
-            partners.with_user(self.user)
-            .with_context(import_compat=False)
-            .export_data(EXPORT_FIELDS)["datas"]
+        self.ingrid = Partner.create(
+            {
+                "name": "Ingrid Export",
+                "parent_id": company.id,
+                "email": "ingrid@nordlys.example.com",
+                "phone": "+47 22 00 41 10",
+                "lang": "en_US",
+                "job_responsibility_ids": [
+                    Command.create({"code": "EXP-PURCH", "name": "Purchase"})
+                ],
+            }
         )
-        headers = EXPORT_FIELDS
-        data = CSVExport().from_data(EXPORT_FIELDS, headers, rows)
-        text = data.decode() if isinstance(data, bytes) else data
-        table = list(csv.reader(io.StringIO(text)))
-        self.assertEqual(table[0], headers)
-        ingrid = dict(zip(headers, table[1], strict=True))
-        self.assertEqual(ingrid["name"], "Ingrid Haugen")
-        self.assertEqual(ingrid["parent_id"], "Nordlys Labels AS")
-        self.assertEqual(ingrid["email"], "ingrid@nordlys.example.com")
-        # a leading + is quoted, as Odoo does against spreadsheet formulas
-        self.assertEqual(ingrid["phone"], "'+47 22 00 41 10")
-        self.assertIn("Purchase", ingrid["job_responsibility_ids"])
-        self.assertEqual(ingrid["lang"], "en_US")
-        frank = dict(zip(headers, table[2], strict=True))
-        self.assertEqual(frank["city"], "Springfield")
-        self.assertEqual(frank["country_id"], "United States")
-        xlsx = ExcelExport().from_data(EXPORT_FIELDS, headers, rows)
-        self.assertTrue(zipfile.is_zipfile(io.BytesIO(xlsx)))
+        self.outsider = Partner.create({"name": "Not In The Segment"})
+        self.segment = self.env["crm.segment"].create({"description": "Export"})
+        self.env["crm.segment.line"].create(
+            [
+                {"segment_id": self.segment.id, "partner_id": partner.id}
+                for partner in (company, self.ingrid)
+            ]
+        )
+        self.authenticate(self.user.login, self.user.login)
+
+    def _download(self, kind):
+        action = self.segment.with_user(self.user).action_export_contacts()
+        template = self.env.ref(f"{MODULE}.ir_exports_segment_contacts")
+        fields = self.env["res.partner"].fields_get(EXPORT_FIELDS)
+        params = {
+            "model": action["res_model"],
+            "domain": action["domain"],
+            "context": action["context"],
+            "ids": False,
+            "groupby": [],
+            "import_compat": False,
+            "fields": [
+                {"name": name, "label": fields[name]["string"]}
+                for name in template.export_fields.mapped("name")
+            ],
+        }
+        response = self.url_open(
+            f"/web/export/{kind}",
+            data={
+                "data": json.dumps(params),
+                "csrf_token": http.Request.csrf_token(self),
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.content
+
+    def test_csv(self):
+        rows = list(csv.reader(io.StringIO(self._download("csv").decode())))
+        self.assertEqual(len(rows), 3)  # the header, then the segment's contacts
+        header = rows[0]
+        self.assertIn("Email", header)
+        contacts = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+        ingrid = next(c for c in contacts if c["Name"] == "Ingrid Export")
+        self.assertEqual(ingrid["Email"], "ingrid@nordlys.example.com")
+        self.assertIn("Nordlys Export AS", ingrid.values())
+        self.assertIn("EXP-PURCH - Purchase", ingrid.values())
+        company = next(c for c in contacts if c["Name"] == "Nordlys Export AS")
+        self.assertIn("Oslo", company.values())
+        self.assertNotIn("Not In The Segment", {c["Name"] for c in contacts})
+
+    def test_xlsx(self):
+        content = self._download("xlsx")
+        with zipfile.ZipFile(io.BytesIO(content)) as xlsx:
+            strings = xlsx.read("xl/sharedStrings.xml").decode()
+        for expected in ("Ingrid Export", "ingrid@nordlys.example.com", "Oslo"):
+            self.assertIn(expected, strings)
+        self.assertNotIn("Not In The Segment", strings)
