@@ -11,6 +11,9 @@ PRICES_ENGINE = object()
 class UtmCampaign(models.Model):
     _inherit = "utm.campaign"
 
+    # `sale` gives the company a default; this addon sets it in create() and
+    # keeps campaigns created without one shared (models/utm_campaign.py)
+    company_id = fields.Many2one(default=None)
     pricelist_id = fields.Many2one(
         "product.pricelist",
         string="Campaign Price List",
