@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrmCampaignTarget(models.Model):
@@ -37,6 +37,7 @@ class CrmCampaignTarget(models.Model):
         ),
     ]
 
+    @api.depends("campaign_id", "partner_id")
     def _compute_display_name(self):
         for target in self:
             target.display_name = (
