@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, TransactionCase, new_test_user, tagged
 
 MODULE = "crm_campaign_segment"
 MANAGER_GROUPS = f"base.group_user,{MODULE}.crm_campaign_segment_group_manager"
@@ -419,3 +419,107 @@ class TestDemoCampaignPrice(TransactionCase):
         self.assertEqual(line.price_unit, campaign.pricelist_id.item_ids.fixed_price)
         self.assertEqual(order.state, "sale")
         self.assertEqual(campaign.price_revenue, line.price_subtotal)
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignPricesOverRpc(HttpCase):
+    """Activate the prices and take the order over XML-RPC, as a client would."""
+
+    def test_price_story_over_xmlrpc(self):
+        manager = new_test_user(
+            self.env,
+            login="rpc_price_manager",
+            groups=f"{MANAGER_GROUPS},sales_team.group_sale_salesman",
+        )
+        fixture = self._fixture()
+        today = fields.Date.context_today(self.env.user)
+        campaign = self.env["utm.campaign"].create(
+            {
+                "title": "RPC campaign",
+                "date_start": today - timedelta(days=10),
+                "date_end": today + timedelta(days=20),
+                "pricelist_id": self.env["product.pricelist"]
+                .create(
+                    {
+                        "name": "RPC campaign prices",
+                        "item_ids": [
+                            (
+                                0,
+                                0,
+                                {
+                                    "applied_on": "0_product_variant",
+                                    "product_id": fixture.chair.id,
+                                    "compute_price": "fixed",
+                                    "fixed_price": 199.0,
+                                },
+                            )
+                        ],
+                    }
+                )
+                .id,
+            }
+        )
+        segment = self.env["crm.segment"].create(
+            {
+                "description": "RPC visitors",
+                "interaction_template_id": fixture.template.id,
+                "campaign_id": campaign.id,
+                "campaign_target": True,
+                "correspondence_type": "hard_copy",
+                "lang": "en_US",
+                "line_ids": [(0, 0, {"partner_id": fixture.buyer.id})],
+            }
+        )
+        segment.log_segment()
+
+        def call(model, method, *args):
+            return self.xmlrpc_object.execute_kw(
+                self.env.cr.dbname, manager.id, manager.login, model, method, list(args)
+            )
+
+        call("utm.campaign", "action_activate_prices", [campaign.id])
+        order_id = call(
+            "sale.order",
+            "create",
+            {
+                "partner_id": fixture.buyer.id,
+                "order_line": [(0, 0, {"product_id": fixture.chair.id})],
+            },
+        )
+        [line] = call(
+            "sale.order.line",
+            "search_read",
+            [("order_id", "=", order_id)],
+            ["price_unit", "campaign_id"],
+        )
+        self.assertEqual(line["price_unit"], 199.0)
+        self.assertEqual(line["campaign_id"][0], campaign.id)
+
+    def _fixture(self):
+        """The products and customers of CampaignPriceCase, in this test."""
+        fixture = type("Fixture", (), {})()
+        Partner = self.env["res.partner"]
+        public = self.env["product.pricelist"].create({"name": "Public (RPC)"})
+        company = Partner.create({"name": "RPC Furniture", "is_company": True})
+        fixture.buyer = Partner.create(
+            {
+                "name": "RPC Buyer",
+                "parent_id": company.id,
+                "property_product_pricelist": public.id,
+            }
+        )
+        fixture.chair = self.env["product.product"].create(
+            {"name": "Rome Guest Chair (RPC)", "list_price": 250.0, "type": "consu"}
+        )
+        fixture.template = self.env["crm.interaction.template"].create(
+            {
+                "code": "RPC-BUS",
+                "name": "Business letter",
+                "information_flow": "outbound",
+                "initiated_by": "us",
+                "correspondence_type": "hard_copy",
+                "lang": "en_US",
+                "language_ids": [(0, 0, {"lang": "en_US", "subject": "Welcome"})],
+            }
+        )
+        return fixture
