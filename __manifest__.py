@@ -9,7 +9,7 @@
     "author": "crm_campaign_segment contributors",
     "website": "https://github.com/crm-campaign-segment/crm_campaign_segment",
     "development_status": "Alpha",
-    "depends": ["crm", "mail", "base_automation"],
+    "depends": ["crm", "mail", "base_automation", "sale"],
     "external_dependencies": {"python": ["python-docx"]},
     "data": [
         "security/crm_campaign_segment_security.xml",
@@ -21,7 +21,9 @@
         "data/ir_config_parameter_data.xml",
         "data/crm_interaction_template_data.xml",
         "data/base_automation_data.xml",
+        "data/crm_segment_export_data.xml",
         "report/crm_segment_letter_report.xml",
+        "report/crm_segment_label_report.xml",
         "views/utm_campaign_views.xml",
         "views/utm_stage_views.xml",
         "views/res_partner_views.xml",
@@ -44,6 +46,8 @@
         "wizards/crm_interaction_response_views.xml",
         "views/crm_consent_log_views.xml",
         "views/crm_consent_templates.xml",
+        "views/crm_campaign_price_views.xml",
+        "views/crm_segment_export_views.xml",
     ],
     "demo": [
         "demo/crm_classification_demo.xml",
@@ -51,6 +55,7 @@
         "demo/crm_interaction_template_demo.xml",
         "demo/crm_campaign_demo.xml",
         "demo/crm_campaign_response_demo.xml",
+        "demo/crm_campaign_price_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["crm_campaign_segment/static/src/tours/*.js"],

@@ -31,3 +31,10 @@ from . import res_partner_consent
 from . import mail_blacklist
 from . import crm_interaction_consent
 from . import crm_segment_consent
+from . import crm_campaign_target
+from . import res_partner_campaign
+from . import utm_campaign_price
+from . import product_pricelist
+from . import sale_order_line
+from . import crm_segment_label
+from . import crm_segment_export

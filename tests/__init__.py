@@ -27,3 +27,5 @@ from . import test_segment_log_bulk
 from . import test_segment_log_queue_job
 from . import test_segment_log_batches
 from . import test_consent
+from . import test_campaign_prices
+from . import test_labels

@@ -45,6 +45,32 @@ def create_contacts(env, count, tag=BENCH_REF):
         uid=env.uid,
         batch=batch,
     )
+    # required columns of other installed modules (account's autopost_bills),
+    # with their defaults
+    Partner = env["res.partner"]
+    listed = {name.strip() for name in columns.code.split(",")}
+    required = [
+        field
+        for field in Partner._fields.values()
+        if field.store
+        and field.required
+        and field.column_type
+        and field.default
+        and field.name not in listed | {"commercial_partner_id"}
+    ]
+    if required:
+        columns = SQL(", ").join(
+            [columns, *(SQL.identifier(field.name) for field in required)]
+        )
+        common = SQL(", ").join(
+            [
+                common,
+                *(
+                    SQL("%s", field.convert_to_column(field.default(Partner), Partner))
+                    for field in required
+                ),
+            ]
+        )
     cr.execute(
         SQL(
             """
