@@ -39,7 +39,7 @@ class SaleOrderLine(models.Model):
     # -------------------------------------------------------------------------
     @api.depends("product_id", "product_uom", "product_uom_qty")
     def _compute_pricelist_item_id(self):
-        super()._compute_pricelist_item_id()
+        res = super()._compute_pricelist_item_id()
         campaigns_by_key = {}
         for line in self:
             line.price_campaign_id = False
@@ -50,6 +50,7 @@ class SaleOrderLine(models.Model):
             if campaign:
                 line.pricelist_item_id = item
                 line.price_campaign_id = campaign
+        return res
 
     def _get_campaign_date(self):
         """The order's date, as a date in the user's time zone."""
@@ -167,9 +168,10 @@ class SaleOrderLine(models.Model):
                 line.campaign_id = line.price_campaign_id
 
     def _reset_price_unit(self):
-        super()._reset_price_unit()
+        res = super()._reset_price_unit()
         # Update Prices recomputes the price only: its campaign follows it
         self.campaign_id = self.price_campaign_id
+        return res
 
     @api.depends("product_id", "product_uom", "product_uom_qty")
     def _compute_discount(self):

@@ -231,7 +231,7 @@ class TestExportContacts(LabelCase):
         partners = (
             self.env["res.partner"]
             .with_user(self.user)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .search(action["domain"])
         )
         self.assertEqual(partners, self.frank | self.nordlys | self.ingrid)
