@@ -5,6 +5,7 @@ from . import crm_interaction_template
 from . import utm_campaign
 from . import crm_segment
 from . import crm_segment_line
+from . import crm_segment_filter_mixin
 from . import crm_segment_step
 from . import crm_segment_criteria
 from . import crm_segment_builder

@@ -39,6 +39,17 @@ class CrmSegment(models.Model):
         "company.",
     )
 
+    def unlink(self):
+        # the history has no foreign key to cascade with
+        ids = tuple(self.ids)
+        result = super().unlink()
+        if ids:
+            self.env.execute_query(
+                SQL("DELETE FROM crm_segment_history WHERE segment_id IN %s", ids)
+            )
+            self.env["crm.segment.history"].invalidate_model()
+        return result
+
     def _compute_step_state(self):
         rows = self.env["crm.segment.step"]._read_group(
             [("segment_id", "in", self.ids)], ["segment_id", "undone"], ["__count"]
@@ -68,7 +79,15 @@ class CrmSegment(models.Model):
         # a new step after going back discards the undone steps (and history)
         self.env.execute_query(
             SQL(
-                "DELETE FROM crm_segment_step WHERE segment_id = %s AND undone",
+                """
+                WITH gone AS (
+                    DELETE FROM crm_segment_step
+                     WHERE segment_id = %s AND undone
+                    RETURNING id
+                )
+                DELETE FROM crm_segment_history
+                 WHERE step_id IN (SELECT id FROM gone)
+                """,
                 self.id,
             )
         )
@@ -81,8 +100,7 @@ class CrmSegment(models.Model):
                 self.id,
             )
         )[0][0]
-        Step = self.env["crm.segment.step"]
-        return Step.create(
+        return self.env["crm.segment.step"].create(
             {
                 "segment_id": self.id,
                 "sequence": sequence,
@@ -90,7 +108,9 @@ class CrmSegment(models.Model):
                 "origin": origin,
                 "filter_values": filter_values,
                 "partner_domain": filter_values.get("partner_domain") or False,
-                "description": Step._describe(mode, filter_values),
+                "description": self.env["crm.segment.filter.mixin"]._filter_describe(
+                    mode, filter_values
+                ),
             }
         )
 
@@ -110,7 +130,9 @@ class CrmSegment(models.Model):
         Step = self.env["crm.segment.step"]
         if mode not in dict(Step._fields["mode"].selection):
             raise UserError(_("Unknown segment step mode %(mode)s.", mode=mode))
-        values = Step._normalize_filter_values(filter_values)
+        values = self.env["crm.segment.filter.mixin"]._filter_normalize(
+            filter_values, mode
+        )
         if mode == "refresh" and not values.get("criteria_id"):
             raise UserError(
                 _(
@@ -118,12 +140,6 @@ class CrmSegment(models.Model):
                     segment=self.display_name,
                 )
             )
-        if mode in ("reduce", "refine"):
-            values.pop("expand_company", None)
-            values.pop("include_company", None)
-            values.pop("ignore_exclusion", None)
-        elif mode == "add":
-            values.pop("entire_companies", None)
         try:
             with self.env.cr.savepoint():
                 step = self._new_step(mode, values, origin)

@@ -12,3 +12,4 @@ from . import test_import_contacts
 from . import test_tour
 from . import test_rpc_scenario
 from . import test_segment_log_review
+from . import test_segment_filters
