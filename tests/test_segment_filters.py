@@ -443,3 +443,19 @@ class TestNestedCriteria(FilterCase):
         self.assertEqual(self.partners(failing), self.a2)
         self.assertEqual(len(failing.step_ids), 1)
         self.assertEqual(self.partners(working), self.a1 | self.b1 | self.c1)
+
+    def test_saved_steps_are_checked_and_described(self):
+        criteria = self.criteria(
+            "T-DESCRIBED",
+            [
+                (
+                    "reduce",
+                    {"business_relation_ids": self.vendor.id, "expand_company": 1},
+                )
+            ],
+        )
+        step = criteria.step_ids
+        self.assertEqual(step.filter_values, {"business_relation_ids": self.vendor.ids})
+        self.assertIn("Business Relations: ", step.description)
+        with self.assertRaisesRegex(UserError, "Unknown segment filter"):
+            self.criteria("T-UNKNOWN", [("add", {"no_such_filter": 1})])
