@@ -502,7 +502,10 @@ class CrmSegmentStepEngine(models.Model):
                    SET %(assignments)s
                   FROM del
                  WHERE h.id = del.history_id
+                   AND (%(h_values)s) IS DISTINCT FROM (%(del_values)s)
                 """,
+                h_values=_columns("h"),
+                del_values=_columns("del"),
                 step=self.id,
                 remove=remove_operation,
                 segment=segment_id,
