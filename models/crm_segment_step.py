@@ -160,19 +160,13 @@ def match_sql(env, filter_values, alias):
     query, the conditions apply to the contact directly (no subquery).
     """
     query = partner_query(env, filter_values, False)
-    entire = filter_values.get("entire_companies")
-    column = "commercial_partner_id" if entire else "id"
+    column = _match_column(filter_values)
     if alias == CONTACT:
-        if not entire and not query._joins:
+        if column == "id" and not query._joins:
             if not query._where_clauses:
                 return SQL("TRUE")
             return SQL("(%s)", query.where_clause)
-        # uncorrelated: the query's own alias is ``res_partner`` too
-        return SQL(
-            "%s IN %s",
-            SQL.identifier(alias, column),
-            query.subselect(SQL.identifier("res_partner", column)),
-        )
+        return SQL("EXISTS (%s)", _matched_set(query, column, alias))
     query.add_where(
         SQL(
             "%s = %s",
@@ -184,8 +178,32 @@ def match_sql(env, filter_values, alias):
 
 
 def no_match_sql(env, filter_values, alias):
-    """Condition: the contact of ``alias`` does not match (NULL-safe)."""
-    return SQL("(%s) IS NOT TRUE", match_sql(env, filter_values, alias))
+    """Condition: the contact of ``alias`` does not match.
+
+    An anti-join on the set of matching contacts (or companies): linear on
+    any number of contacts, where ``NOT (...)`` over subqueries would probe
+    them once per line when their set outgrows the memory of a hash.
+    """
+    if alias != CONTACT:
+        return SQL("NOT %s", match_sql(env, filter_values, alias))
+    query = partner_query(env, filter_values, False)
+    column = _match_column(filter_values)
+    return SQL("NOT EXISTS (%s)", _matched_set(query, column, alias))
+
+
+def _match_column(filter_values):
+    return "commercial_partner_id" if filter_values.get("entire_companies") else "id"
+
+
+def _matched_set(query, column, alias):
+    """SELECT over the matching contacts' ``column`` equal to that of
+    ``alias``; the query's own alias (``res_partner``) is wrapped in a derived
+    table, so that ``alias`` may be ``res_partner`` too."""
+    return SQL(
+        "SELECT 1 FROM (%s) matched WHERE matched.value = %s",
+        query.select(SQL("%s AS value", SQL.identifier("res_partner", column))),
+        SQL.identifier(alias, column),
+    )
 
 
 class CrmSegmentStepEngine(models.Model):
