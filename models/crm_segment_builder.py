@@ -11,7 +11,7 @@ from psycopg2 import DataError, ProgrammingError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 from .crm_segment_step import ENGINE_CONTEXT_KEY, LINE_VALUE_COLUMNS
 
@@ -376,6 +376,16 @@ class CrmSegmentLine(models.Model):
     """Adding or deleting lines by hand records a step (origin Manual Edit)."""
 
     _inherit = "crm.segment.line"
+
+    def init(self):
+        # the form shows the first lines of a segment in their order: read
+        # from this index, not sorted out of a million lines
+        create_index(
+            self.env.cr,
+            "crm_segment_line_segment_id_id_index",
+            self._table,
+            ["segment_id", "id"],
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
