@@ -6,7 +6,9 @@ from . import utm_campaign
 from . import crm_segment
 from . import crm_segment_template
 from . import crm_segment_line
+from . import crm_segment_filter_mixin
 from . import crm_segment_step
+from . import crm_segment_history
 from . import crm_segment_criteria
 from . import crm_segment_builder
 from . import crm_logged_segment

@@ -11,7 +11,7 @@ from psycopg2 import DataError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 from ..tools.markers import is_engine
 from .crm_segment_step import LINE_VALUE_COLUMNS
@@ -39,6 +39,17 @@ class CrmSegment(models.Model):
         "user who created it (with that user's access rights), in the segment's "
         "company.",
     )
+
+    def unlink(self):
+        # the history has no foreign key to cascade with
+        ids = tuple(self.ids)
+        result = super().unlink()
+        if ids:
+            self.env.execute_query(
+                SQL("DELETE FROM crm_segment_history WHERE segment_id IN %s", ids)
+            )
+            self.env["crm.segment.history"].invalidate_model()
+        return result
 
     def _compute_step_state(self):
         rows = self.env["crm.segment.step"]._read_group(
@@ -69,7 +80,15 @@ class CrmSegment(models.Model):
         # a new step after going back discards the undone steps (and history)
         self.env.execute_query(
             SQL(
-                "DELETE FROM crm_segment_step WHERE segment_id = %s AND undone",
+                """
+                WITH gone AS (
+                    DELETE FROM crm_segment_step
+                     WHERE segment_id = %s AND undone
+                    RETURNING id
+                )
+                DELETE FROM crm_segment_history
+                 WHERE step_id IN (SELECT id FROM gone)
+                """,
                 self.id,
             )
         )
@@ -94,7 +113,9 @@ class CrmSegment(models.Model):
                     "origin": origin,
                     "filter_values": filter_values,
                     "partner_domain": filter_values.get("partner_domain") or False,
-                    "description": Step._describe(mode, filter_values),
+                    "description": self.env[
+                        "crm.segment.filter.mixin"
+                    ]._filter_describe(mode, filter_values),
                 }
             )
             .sudo(False)
@@ -116,7 +137,9 @@ class CrmSegment(models.Model):
         Step = self.env["crm.segment.step"]
         if mode not in dict(Step._fields["mode"].selection):
             raise UserError(_("Unknown segment step mode %(mode)s.", mode=mode))
-        values = Step._normalize_filter_values(filter_values)
+        values = self.env["crm.segment.filter.mixin"]._filter_normalize(
+            filter_values, mode
+        )
         if mode == "refresh" and not values.get("criteria_id"):
             raise UserError(
                 _(
@@ -124,12 +147,6 @@ class CrmSegment(models.Model):
                     segment=self.display_name,
                 )
             )
-        if mode in ("reduce", "refine"):
-            values.pop("expand_company", None)
-            values.pop("include_company", None)
-            values.pop("ignore_exclusion", None)
-        elif mode == "add":
-            values.pop("entire_companies", None)
         try:
             with self.env.cr.savepoint():
                 step = self._new_step(mode, values, origin)
@@ -366,6 +383,16 @@ class CrmSegmentLine(models.Model):
     """Adding or deleting lines by hand records a step (origin Manual Edit)."""
 
     _inherit = "crm.segment.line"
+
+    def init(self):
+        # the form shows the first lines of a segment in their order: read
+        # from this index, not sorted out of a million lines
+        create_index(
+            self.env.cr,
+            "crm_segment_line_segment_id_id_index",
+            self._table,
+            ["segment_id", "id"],
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

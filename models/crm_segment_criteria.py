@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .crm_segment_step import STEP_MODES
 
@@ -52,3 +52,16 @@ class CrmSegmentCriteriaStep(models.Model):
     mode = fields.Selection(STEP_MODES, required=True)
     filter_values = fields.Json()
     description = fields.Text(string="Filter")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Saved steps given over RPC are checked like applied ones, and
+        described in words when they come without a description."""
+        Filter = self.env["crm.segment.filter.mixin"]
+        for vals in vals_list:
+            mode = vals.get("mode")
+            values = Filter._filter_normalize(vals.get("filter_values"), mode)
+            vals["filter_values"] = values
+            if not vals.get("description"):
+                vals["description"] = Filter._filter_describe(mode, values)
+        return super().create(vals_list)

@@ -29,3 +29,4 @@ from . import test_segment_log_batches
 from . import test_consent
 from . import test_campaign_prices
 from . import test_labels
+from . import test_segment_filters

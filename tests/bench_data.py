@@ -208,6 +208,179 @@ def bench_steps(env, segment, job, relation):
     return results
 
 
+def _raw_insert(segment_id, uid, condition):
+    """Raw SQL: lines (contact, its company, language, audit columns) for the
+    active, not excluded contacts of ``condition`` (alias ``p``)."""
+    from odoo.tools import SQL
+
+    return SQL(
+        """
+        INSERT INTO crm_segment_line (
+            segment_id, partner_id, company_partner_id, lang,
+            create_uid, create_date, write_uid, write_date
+        )
+        SELECT %(segment)s, p.id, p.commercial_partner_id, p.lang,
+               %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+          FROM res_partner p
+         WHERE p.active AND NOT p.exclude_from_segment AND %(condition)s
+        ON CONFLICT (segment_id, partner_id) DO NOTHING
+        """,
+        segment=segment_id,
+        uid=uid,
+        condition=condition,
+    )
+
+
+def _raw_delete(segment_id, condition):
+    from odoo.tools import SQL
+
+    return SQL(
+        """
+        DELETE FROM crm_segment_line l
+         USING res_partner p
+         WHERE p.id = l.partner_id AND l.segment_id = %(segment)s AND %(condition)s
+        """,
+        segment=segment_id,
+        condition=condition,
+    )
+
+
+def bench_against_sql(env, job, relation):
+    """The steps of the issue on a new segment, each beside the raw SQL
+    statement writing the same lines on a second segment, in the same run.
+
+    Returns a list of ``(step, lines, queries, seconds, raw seconds)``.
+    """
+    from odoo.tools import SQL
+
+    segment = env["crm.segment"].create({"description": "Benchmark steps"})
+    anchor = env["crm.segment"].create({"description": "Benchmark raw SQL"})
+    env.flush_all()
+    has_job = SQL(
+        "EXISTS (SELECT 1 FROM crm_job_responsibility_partner_rel j "
+        "WHERE j.partner_id = p.id AND j.job_responsibility_id = %s)",
+        job.id,
+    )
+    has_relation = SQL(
+        "EXISTS (SELECT 1 FROM crm_business_relation_partner_rel r "
+        "WHERE r.partner_id = p.commercial_partner_id "
+        "AND r.business_relation_id = %s)",
+        relation.id,
+    )
+    filters = {"job_responsibility_ids": job.ids}
+    relation_filter = {"business_relation_ids": relation.ids}
+    steps = [
+        (
+            "add: job responsibility",
+            lambda: segment._apply_step("add", filters),
+            _raw_insert(anchor.id, env.uid, has_job),
+        ),
+        (
+            "reduce: company's business relation",
+            lambda: segment._apply_step("reduce", relation_filter),
+            _raw_delete(anchor.id, has_relation),
+        ),
+        (
+            "go back",
+            segment.action_go_back,
+            _raw_insert(anchor.id, env.uid, SQL("%s AND %s", has_job, has_relation)),
+        ),
+        (
+            "go forward",
+            segment.action_go_forward,
+            _raw_delete(anchor.id, has_relation),
+        ),
+        (
+            "go back",
+            segment.action_go_back,
+            _raw_insert(anchor.id, env.uid, SQL("%s AND %s", has_job, has_relation)),
+        ),
+        (
+            "refine: company has the relation",
+            lambda: segment._apply_step("refine", relation_filter),
+            _raw_delete(anchor.id, SQL("NOT %s", has_relation)),
+        ),
+    ]
+    cr = env.cr
+    results = []
+    for name, run, raw in steps:
+        env.invalidate_all()
+        queries = cr.sql_log_count
+        start = time.perf_counter()
+        run()
+        env.flush_all()
+        seconds = time.perf_counter() - start
+        queries = cr.sql_log_count - queries
+        start = time.perf_counter()
+        cr.execute(raw)
+        raw_seconds = time.perf_counter() - start
+        results.append((name, segment.line_count, queries, seconds, raw_seconds))
+        if segment.line_count != anchor.line_count:
+            raise AssertionError(
+                f"{name}: {segment.line_count} lines, raw SQL {anchor.line_count}"
+            )
+    return results
+
+
+def bench_wizard_add_all(env):
+    """Add every contact through the wizard on a new segment, flushed.
+
+    Returns ``(lines, seconds)``."""
+    start = time.perf_counter()
+    segment = env["crm.segment"].create({"description": "Benchmark all contacts"})
+    wizard = env["crm.segment.filter"].create(
+        {"segment_id": segment.id, "mode": "add", "partner_domain": "[]"}
+    )
+    wizard.action_apply()
+    env.flush_all()
+    seconds = time.perf_counter() - start
+    return segment, seconds
+
+
+def bench_open_form(env, segment):
+    """Open the segment form as the web client does, its view loaded: its
+    fields and the first page of lines. Returns ``(queries, seconds)``."""
+    # the web client loads the view once and keeps it
+    views = segment.get_views([(False, "form")])
+    env.invalidate_all()
+    cr = env.cr
+    queries = cr.sql_log_count
+    start = time.perf_counter()
+    fields_spec = {
+        name: {}
+        for name in views["models"]["crm.segment"]["fields"]
+        if segment._fields[name].type not in ("one2many", "many2many")
+    }
+    # the form's line tab: the first lines (line_preview_ids), not all of them
+    fields_spec["line_preview_ids"] = {
+        "fields": {
+            "partner_id": {"fields": {"display_name": {}}},
+            "email": {},
+            "lang": {},
+        },
+        "limit": 40,
+    }
+    segment.web_read(fields_spec)
+    return cr.sql_log_count - queries, time.perf_counter() - start
+
+
+def print_sql_table(title, results, out=sys.stdout):
+    out.write(f"\n{title}\n")
+    header = (
+        f"| {'step':<36} | {'lines':>9} | {'queries':>7} | {'addon s':>8} "
+        f"| {'raw SQL s':>9} | {'ratio':>5} |\n"
+    )
+    out.write(header)
+    out.write(f"|{'-' * 38}|{'-' * 11}|{'-' * 9}|{'-' * 10}|{'-' * 11}|{'-' * 7}|\n")
+    for name, lines, queries, seconds, raw in results:
+        ratio = seconds / raw if raw else float("inf")
+        out.write(
+            f"| {name:<36} | {lines:>9} | {queries:>7} | {seconds:>8.2f} "
+            f"| {raw:>9.2f} | {ratio:>5.2f} |\n"
+        )
+    out.flush()
+
+
 def print_table(title, results, out=sys.stdout):
     out.write(f"\n{title}\n")
     header = f"{'step':<38} {'lines':>9} {'change':>18} {'queries':>8} {'seconds':>8}\n"

@@ -708,14 +708,16 @@ class TestStepDescriptionsHideUnreadable(SegmentCase):
         )
 
     def test_describe_counts_unreadable_records(self):
-        Step = self.env["crm.segment.step"].with_user(self.user)
-        description = Step._describe(
+        Filter = self.env["crm.segment.filter.mixin"].with_user(self.user)
+        description = Filter._filter_describe(
             "add", {"partner_ids": (self.a1 | self.hidden).ids}
         )
         self.assertIn("Anna Buyer", description)
         self.assertIn("2 hidden records", description)
         self.assertNotIn("Secret", description)
-        description = Step._describe("add", {"partner_ids": self.hidden[:1].ids})
+        description = Filter._filter_describe(
+            "add", {"partner_ids": self.hidden[:1].ids}
+        )
         self.assertIn("1 hidden record", description)
         self.assertNotIn("Secret", description)
 
