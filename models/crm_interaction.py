@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -274,7 +274,7 @@ class CrmInteraction(models.Model):
             return
         mails.cancel()
         self.filtered(lambda i: i.sudo().mail_id in mails)._set_delivery_status(
-            "error", _("Canceled before the e-mail was sent.")
+            "error", self.env._("Canceled before the e-mail was sent.")
         )
 
     # -------------------------------------------------------------------------
@@ -309,6 +309,6 @@ class CrmInteraction(models.Model):
         res = super()._message_receive_bounce(email, partner)
         self.filtered(lambda i: i.correspondence_type == "email")._set_delivery_status(
             "error",
-            _("The e-mail to %(email)s bounced.", email=email),
+            self.env._("The e-mail to %(email)s bounced.", email=email),
         )
         return res

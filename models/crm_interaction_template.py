@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .res_partner import CORRESPONDENCE_TYPES
@@ -103,7 +103,7 @@ class CrmInteractionTemplate(models.Model):
                 template.campaign_target or template.campaign_response
             ) and not template.campaign_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Interaction template %(template)s: campaign target and "
                         "campaign response can only be set together with a campaign.",
                         template=template.display_name,
@@ -172,7 +172,7 @@ class CrmInteractionTemplateLang(models.Model):
             name = row.word_document_name or ""
             if row.word_document and name and not name.lower().endswith(".docx"):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The Word document of %(template)s (%(lang)s) must be a "
                         ".docx file, not %(name)s.",
                         template=row.template_id.display_name,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
@@ -162,7 +162,7 @@ class CrmSegment(models.Model):
         for segment in self:
             segment.display_name = " ".join(
                 part for part in (segment.name, segment.description) if part
-            ) or _("New Segment")
+            ) or self.env._("New Segment")
 
     @api.onchange("interaction_template_id")
     def _onchange_interaction_template_id(self):
@@ -192,8 +192,8 @@ class CrmSegment(models.Model):
             return None
         return {
             "warning": {
-                "title": _("Update the lines?"),
-                "message": _(
+                "title": self.env._("Update the lines?"),
+                "message": self.env._(
                     "%(count)s lines use the interaction template of this segment: "
                     "they will take the new values when you save. Clear "
                     "'Update Lines with Header Changes' to keep them as they are.",
@@ -219,7 +219,7 @@ class CrmSegment(models.Model):
                 segment.campaign_target or segment.campaign_response
             ) and not segment.campaign_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s: campaign target and campaign response "
                         "can only be set together with a campaign.",
                         segment=segment.display_name,
@@ -280,7 +280,7 @@ class CrmSegment(models.Model):
         logged = self.filtered(lambda segment: segment.state != "draft")
         if logged:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s is logged: it stays as the source of its "
                     "logged segment and cannot be deleted.",
                     segment=logged[:1].display_name,
@@ -402,7 +402,7 @@ class CrmSegment(models.Model):
         for segment in self:
             if segment.state != "draft":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s is logged already: it can no longer "
                         "be changed.",
                         segment=segment.display_name,
@@ -423,41 +423,49 @@ class CrmSegment(models.Model):
     def action_add_contacts(self):
         self._check_draft()
         return self._open_wizard(
-            "crm.segment.filter", _("Add Contacts"), {"default_mode": "add"}
+            "crm.segment.filter", self.env._("Add Contacts"), {"default_mode": "add"}
         )
 
     def action_reduce_contacts(self):
         self._check_draft()
         return self._open_wizard(
-            "crm.segment.filter", _("Reduce Contacts"), {"default_mode": "reduce"}
+            "crm.segment.filter",
+            self.env._("Reduce Contacts"),
+            {"default_mode": "reduce"},
         )
 
     def action_refine_contacts(self):
         self._check_draft()
         return self._open_wizard(
-            "crm.segment.filter", _("Refine Contacts"), {"default_mode": "refine"}
+            "crm.segment.filter",
+            self.env._("Refine Contacts"),
+            {"default_mode": "refine"},
         )
 
     def action_save_criteria(self):
-        return self._open_wizard("crm.segment.criteria.save", _("Save Criteria"))
+        return self._open_wizard(
+            "crm.segment.criteria.save", self.env._("Save Criteria")
+        )
 
     def action_reuse_criteria(self):
         self._check_draft()
         return self._open_wizard(
-            "crm.segment.reuse", _("Reuse Criteria"), {"default_reuse_type": "criteria"}
+            "crm.segment.reuse",
+            self.env._("Reuse Criteria"),
+            {"default_reuse_type": "criteria"},
         )
 
     def action_reuse_logged_segment(self):
         self._check_draft()
         return self._open_wizard(
             "crm.segment.reuse",
-            _("Reuse Logged Segment"),
+            self.env._("Reuse Logged Segment"),
             {"default_reuse_type": "logged_segment"},
         )
 
     def action_log(self):
         self._check_draft()
-        return self._open_wizard("crm.segment.log", _("Log Segment"))
+        return self._open_wizard("crm.segment.log", self.env._("Log Segment"))
 
     def action_view_lines(self):
         self.ensure_one()
@@ -465,7 +473,7 @@ class CrmSegment(models.Model):
             "crm_campaign_segment.crm_segment_line_action"
         )
         action["domain"] = [("segment_id", "=", self.id)]
-        action["name"] = _("Lines of %(segment)s", segment=self.display_name)
+        action["name"] = self.env._("Lines of %(segment)s", segment=self.display_name)
         action["context"] = {"default_segment_id": self.id}
         if self.state != "draft":
             action["context"].update(create=False, edit=False, delete=False)

@@ -9,7 +9,7 @@ import logging
 
 from psycopg2 import DataError
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index
 
@@ -136,13 +136,15 @@ class CrmSegment(models.Model):
         self._check_can_change_lines()
         Step = self.env["crm.segment.step"]
         if mode not in dict(Step._fields["mode"].selection):
-            raise UserError(_("Unknown segment step mode %(mode)s.", mode=mode))
+            raise UserError(
+                self.env._("Unknown segment step mode %(mode)s.", mode=mode)
+            )
         values = self.env["crm.segment.filter.mixin"]._filter_normalize(
             filter_values, mode
         )
         if mode == "refresh" and not values.get("criteria_id"):
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s: a refresh needs saved criteria.",
                     segment=self.display_name,
                 )
@@ -153,7 +155,7 @@ class CrmSegment(models.Model):
                 step._apply(values)
         except DataError as error:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s: the filter could not be applied, the "
                     "segment is unchanged: %(error)s",
                     segment=self.display_name,
@@ -196,7 +198,7 @@ class CrmSegment(models.Model):
             step = segment._last_step(undone=False)
             if not step:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s has no step to undo.",
                         segment=segment.display_name,
                     )
@@ -213,7 +215,7 @@ class CrmSegment(models.Model):
             step = segment._last_step(undone=True)
             if not step:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s has no undone step to redo.",
                         segment=segment.display_name,
                     )
@@ -228,7 +230,7 @@ class CrmSegment(models.Model):
         for segment in self:
             if not segment.criteria_id:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s has no saved criteria to refresh from.",
                         segment=segment.display_name,
                     )
@@ -246,20 +248,20 @@ class CrmSegment(models.Model):
         )
         if not steps:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s has no criteria steps to save.",
                     segment=self.display_name,
                 )
             )
         code = (code or "").strip()
         if not code or not (name or "").strip():
-            raise UserError(_("Saved criteria need a code and a description."))
+            raise UserError(self.env._("Saved criteria need a code and a description."))
         Criteria = self.env["crm.segment.criteria"]
         if Criteria.with_context(active_test=False).search_count(
             [("code", "=", code), ("company_id", "=", self.company_id.id)]
         ):
             raise UserError(
-                _(
+                self.env._(
                     "Saved criteria with code %(code)s already exist in company "
                     "%(company)s.",
                     code=code,
@@ -292,7 +294,7 @@ class CrmSegment(models.Model):
         criteria.ensure_one()
         if not criteria.step_ids:
             raise UserError(
-                _(
+                self.env._(
                     "Saved criteria %(criteria)s have no steps.",
                     criteria=criteria.display_name,
                 )

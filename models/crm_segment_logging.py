@@ -11,7 +11,7 @@ allowed, or that does not compile, is refused with the contacts concerned.
 
 import psycopg2.errors
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize, is_html_empty
 
@@ -114,7 +114,7 @@ class CrmSegment(models.Model):
         self.invalidate_recordset(["state"])
         if self.state != "draft":
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s is logged already: it cannot be logged twice.",
                     segment=self.display_name,
                 )
@@ -123,7 +123,9 @@ class CrmSegment(models.Model):
     def _log_list(self, records):
         names = records[:MAX_LISTED].mapped("display_name")
         if len(records) > MAX_LISTED:
-            names.append(_("and %(count)s more", count=len(records) - MAX_LISTED))
+            names.append(
+                self.env._("and %(count)s more", count=len(records) - MAX_LISTED)
+            )
         return ", ".join(names)
 
     def _log_check(self, send, missing_email):
@@ -137,7 +139,7 @@ class CrmSegment(models.Model):
         self.ensure_one()
         if not self.description:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s has no description: describe it before "
                     "logging it.",
                     segment=self.name,
@@ -146,7 +148,7 @@ class CrmSegment(models.Model):
         Line = self.env["crm.segment.line"]
         if not Line.search_count([("segment_id", "=", self.id)], limit=1):
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s has no lines: add contacts before logging it.",
                     segment=self.display_name,
                 )
@@ -159,7 +161,7 @@ class CrmSegment(models.Model):
             count = Line.search_count(no_template)
             if count:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s: every line needs an interaction "
                         "template. Lines without one: %(contacts)s.",
                         segment=self.display_name,
@@ -170,7 +172,7 @@ class CrmSegment(models.Model):
                 )
         if missing_email not in (False, None, "hard_copy", "skip"):
             raise UserError(
-                _(
+                self.env._(
                     "Unknown choice %(choice)s for contacts without an e-mail "
                     "address: use 'hard_copy' or 'skip'.",
                     choice=missing_email,
@@ -179,7 +181,7 @@ class CrmSegment(models.Model):
         missing = self._log_missing_email_lines()
         if send and missing and not missing_email:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s: these contacts have no valid e-mail "
                     "address for their e-mail line: %(contacts)s. Choose to switch "
                     "them to hard copy or to leave them out.",
@@ -196,7 +198,7 @@ class CrmSegment(models.Model):
         """Name the contacts of the first lines of ``count`` lines."""
         names = lines[:MAX_LISTED].partner_id.mapped("display_name")
         if count > MAX_LISTED:
-            names.append(_("and %(count)s more", count=count - MAX_LISTED))
+            names.append(self.env._("and %(count)s more", count=count - MAX_LISTED))
         return ", ".join(names)
 
     def _log_missing_email_lines(self, limit=None):
@@ -353,7 +355,7 @@ class CrmSegment(models.Model):
     def _log_raise_problems(self, problems):
         if problems["subject"]:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s: e-mails need a subject, on the segment or "
                     "in the template's language row. Missing for: %(contacts)s.",
                     segment=self.display_name,
@@ -361,14 +363,14 @@ class CrmSegment(models.Model):
                 )
             )
         for key, label in (
-            ("document", _("A Word (.docx) document to attach")),
-            ("letter", _("A Word (.docx) document or a letter body")),
+            ("document", self.env._("A Word (.docx) document to attach")),
+            ("letter", self.env._("A Word (.docx) document or a letter body")),
         ):
             if problems[key]:
                 failing = problems[key]
                 template, langs = self._log_group_summary(failing)
                 raise UserError(
-                    _(
+                    self.env._(
                         "Segment %(segment)s: %(what)s is missing for language "
                         "%(langs)s (template %(template)s). Add it to the template's "
                         "language row or attach it to the segment. Contacts: "
@@ -384,7 +386,7 @@ class CrmSegment(models.Model):
             failing = problems["empty"]
             template, langs = self._log_group_summary(failing)
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s: the e-mails of template %(template)s in "
                     "language %(langs)s would have neither a body nor an "
                     "attachment. Write an e-mail body in the template's language "
@@ -406,13 +408,13 @@ class CrmSegment(models.Model):
         contacts = self._log_list(missing_lines.partner_id)
         if missing_email == "hard_copy":
             missing_lines.write({"correspondence_type": "hard_copy"})
-            body = _(
+            body = self.env._(
                 "Switched to hard copy (no e-mail address): %(contacts)s",
                 contacts=contacts,
             )
         else:
             missing_lines.unlink()
-            body = _(
+            body = self.env._(
                 "Left out of the segment (no e-mail address): %(contacts)s",
                 contacts=contacts,
             )
@@ -485,7 +487,7 @@ class CrmSegment(models.Model):
                 )
         except psycopg2.errors.LockNotAvailable:
             raise UserError(
-                _(
+                self.env._(
                     "Segment %(segment)s is being logged by another user right now. "
                     "Try again in a moment.",
                     segment=self.display_name,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -36,7 +36,7 @@ class MailMail(models.Model):
                 reason = (
                     mail.failure_reason
                     or failure_reason
-                    or _(
+                    or self.env._(
                         "The e-mail could not be sent (%(type)s).",
                         type=mail.failure_type or failure_type or "unknown",
                     )

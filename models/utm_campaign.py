@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .crm_interaction_template import check_not_logged
@@ -89,7 +89,7 @@ class UtmCampaign(models.Model):
                 and campaign.date_end < campaign.date_start
             ):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Campaign %(campaign)s: the end date (%(end)s) must be on or "
                         "after the start date (%(start)s).",
                         campaign=campaign.display_name,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -39,11 +39,11 @@ class CrmSegmentReuse(models.TransientModel):
         segment = self.segment_id
         if self.reuse_type == "criteria":
             if not self.criteria_id:
-                raise UserError(_("Choose the saved criteria to reuse."))
+                raise UserError(self.env._("Choose the saved criteria to reuse."))
             segment._reuse_criteria(self.criteria_id)
         else:
             if not self.logged_segment_id:
-                raise UserError(_("Choose the logged segment to reuse."))
+                raise UserError(self.env._("Choose the logged segment to reuse."))
             segment._reuse_logged_segment(
                 self.logged_segment_id, ignore_exclusion=self.ignore_exclusion
             )
