@@ -2,8 +2,9 @@
 """The sales-campaign walkthrough in a real browser (web client tour).
 
 The tour ``crm_campaign_segment_walkthrough`` (static/src/tours/) plays the
-walkthrough on the demo data as a Campaign User (a salesperson, not a manager);
-this test then checks what the tour left in the database, the printed letters
+walkthrough on the demo data as a Campaign User (a salesperson, not a manager),
+registering a response to one letter at the end; this test then checks what
+the tour left in the database (the response among it), the printed letters
 (the PDF, read with ``pdftotext``) and the e-mails with their merged Word
 letter. Without the demo data the test is skipped.
 """
@@ -117,8 +118,8 @@ class TestWalkthroughInBrowser(HttpCase):
         # the contact without e-mail address was switched to hard copy
         daan = interactions.filtered(lambda i: i.partner_id.name == "Daan Bakker")
         self.assertEqual(daan.correspondence_type, "hard_copy")
-        self.assertEqual(campaign.interaction_count, 12)
         self.assertEqual(campaign.target_contact_count, 12)
+        self._check_response(campaign, daan)
 
         follow_up = logged.follow_up_segment_id
         self.assertTrue(follow_up)
@@ -129,6 +130,33 @@ class TestWalkthroughInBrowser(HttpCase):
 
         self._check_letters(logged)
         self._check_emails(logged)
+
+    def _check_response(self, campaign, answered):
+        """The response registered on Daan Bakker's letter, in the statistics."""
+        response = self.env["crm.interaction"].search(
+            [("campaign_response", "=", True), ("create_uid", "=", self.user.id)]
+        )
+        self.assertEqual(len(response), 1, "exactly one response registered")
+        self.assertEqual(response.response_to_id, answered)
+        self.assertEqual(response.partner_id, answered.partner_id)
+        self.assertEqual(response.campaign_id, campaign)
+        self.assertEqual(response.evaluation, "positive")
+        self.assertEqual(response.information_flow, "inbound")
+        self.assertFalse(response.campaign_target)
+        self.assertFalse(response.canceled)
+        self.assertEqual(answered.response_count, 1)
+        self.assertTrue(answered.campaign_responded)
+        # the logged segment keeps its 12 letters and e-mails; the campaign
+        # counts them and the response
+        self.assertFalse(response.logged_segment_id)
+        self.assertEqual(campaign.interaction_count, 13)
+        self.assertEqual(campaign.response_contact_count, 1)
+        self.assertAlmostEqual(campaign.response_rate, 100.0 / 12)
+        # a positive response opens an opportunity on the campaign
+        self.assertTrue(response.lead_id)
+        self.assertEqual(response.lead_id.partner_id, answered.partner_id)
+        self.assertEqual(response.lead_id.campaign_id, campaign)
+        self.assertEqual(campaign.opportunity_count, 1)
 
     def _check_letters(self, logged):
         """The letters PDF names and addresses each contact of a letter."""

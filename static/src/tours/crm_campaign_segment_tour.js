@@ -7,8 +7,10 @@
  * reduce the CUSTOMER ones (12), go back (19), go forward (12), refine to the
  * PURCHASE contacts (12), save the criteria, link the segment to the campaign
  * as its target, choose the business letter BUS, log the segment with a
- * follow-up segment, reuse the saved criteria on a new segment (12) and read
- * the campaign's statistics. tests/test_tour.py
+ * follow-up segment, reuse the saved criteria on a new segment (12), read
+ * the campaign's statistics, register Daan Bakker's positive response to his
+ * letter and read it in the statistics (1 responding contact, 1 opportunity).
+ * tests/test_tour.py
  * starts it and checks the database, the letters and the e-mails.
  */
 
@@ -25,6 +27,9 @@ const REUSED = "Office Futurus trade fair, criteria reused (tour)";
 // the campaign period; the test checks it in the database
 const START = "2026-03-02";
 const END = "2026-03-30";
+// the contact who answers the letter, and how
+const RESPONDENT = "Daan Bakker";
+const EVALUATION = "positive";
 
 /**
  * Type `text` into the step's input. A function, not "edit ...": the string
@@ -39,6 +44,14 @@ function lineCountIs(count) {
     return {
         content: `No. of Lines shows ${count}`,
         trigger: `.o_form_view .o_inner_group .o_field_widget[name=line_count]:contains(/^\\s*${count}\\s*$/)`,
+    };
+}
+
+/** The statistics tab of the campaign form shows `count` for `field`. */
+function statisticIs(field, count) {
+    return {
+        content: `${field} shows ${count}`,
+        trigger: `.o_form_view .o_notebook .o_field_widget[name=${field}]:contains(/^\\s*${count}\\s*$/)`,
     };
 }
 
@@ -405,5 +418,107 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
             content: "12 target contacts",
             trigger: ".o_form_view .o_field_widget[name=target_contact_count]:contains(/^\\s*12\\s*$/)",
         },
+        statisticIs("response_contact_count", 0),
+
+        // Register a response: Daan Bakker answers his letter positively
+        {
+            content: "open the Campaigns menu",
+            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
+            run: "click",
+        },
+        {
+            content: "open Logged Segments",
+            trigger: "a[data-menu-xmlid='crm_campaign_segment.crm_logged_segment_menu']",
+            run: "click",
+        },
+        {
+            content: "open the logged segment",
+            trigger: `.o_list_view .o_data_row td.o_data_cell:contains(${SEGMENT})`,
+            run: "click",
+        },
+        {
+            content: "open its interactions",
+            trigger: ".o_form_view .o-form-buttonbox button[name=action_view_interactions]",
+            run: "click",
+        },
+        {
+            content: `open the letter to ${RESPONDENT}`,
+            trigger: `.o_list_view .o_data_row td.o_data_cell[name=partner_id]:contains(${RESPONDENT})`,
+            run: "click",
+        },
+        {
+            content: "it is the letter of the logged segment",
+            trigger: `.o_form_view .oe_title .o_field_widget[name=partner_id] input:value(${RESPONDENT})`,
+        },
+        {
+            content: "register a response",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_open_register_response]",
+            run: "click",
+        },
+        {
+            content: "evaluation Positive",
+            trigger: ".modal .o_field_widget[name=evaluation] select",
+            run: async (helpers) => helpers.select(JSON.stringify(EVALUATION)),
+        },
+        {
+            content: "Positive is chosen",
+            trigger: `.modal .o_field_widget[name=evaluation] select:value(/^"${EVALUATION}"$/)`,
+        },
+        {
+            content: "register it",
+            trigger: ".modal .modal-footer button[name=action_register]",
+            run: "click",
+        },
+        {
+            content: "the wizard is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            content: "the response opens: an inbound campaign response",
+            trigger: ".o_form_view .o_field_widget[name=campaign_response] input:checked",
+        },
+        {
+            content: `from ${RESPONDENT}`,
+            trigger: `.o_form_view .oe_title .o_field_widget[name=partner_id] input:value(${RESPONDENT})`,
+        },
+        {
+            content: "answering the letter",
+            trigger: ".o_form_view .o_field_widget[name=response_to_id] a",
+        },
+        {
+            content: "with the evaluation chosen",
+            trigger: `.o_form_view .o_field_widget[name=evaluation] select:value(/^"${EVALUATION}"$/)`,
+        },
+
+        // Read the response in the campaign's statistics
+        {
+            content: "open the Campaigns menu",
+            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
+            run: "click",
+        },
+        {
+            content: "open Campaigns",
+            trigger: "a[data-menu-xmlid='crm_campaign_segment.utm_campaign_menu']",
+            run: "click",
+        },
+        {
+            content: "switch to the list",
+            trigger: ".o_switch_view.o_list",
+            run: "click",
+        },
+        {
+            content: "open the campaign",
+            trigger: `.o_list_view .o_data_row td:contains(${CAMPAIGN})`,
+            run: "click",
+        },
+        {
+            content: "open its statistics",
+            trigger: ".o_form_view .o_notebook .nav-link[name=statistics]",
+            run: "click",
+        },
+        statisticIs("target_contact_count", 12),
+        statisticIs("response_contact_count", 1),
+        // the positive response opened an opportunity on the campaign
+        statisticIs("opportunity_count", 1),
     ],
 });
