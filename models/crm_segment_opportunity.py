@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Opportunities from a segment: one per line's contact, on the campaign."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import fields, models
@@ -101,11 +102,11 @@ class CrmSegment(models.Model):
         skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
         todo = [row for row in rows if row[0] not in open_partner_ids]
         source = self._opportunity_source()
-        # team and first stage once per salesperson, not once per opportunity
-        teams, stages = {}, {}
+        # team and first stage once per salesperson, medium once per type
+        teams, stages, media = {}, {}, {}
         Team = self.env["crm.team"]
         title = campaign.title or campaign.name or ""
-        vals_list = []
+        vals_by_stage = defaultdict(list)
         for partner_id, user_id, correspondence_type, partner_name in todo:
             user_id = user_id or self.user_id.id
             if user_id not in teams:
@@ -116,18 +117,21 @@ class CrmSegment(models.Model):
             if team_id not in stages:
                 stages[team_id] = Lead._stage_find(
                     team_id=team_id, domain=[("fold", "=", False)]
+                )
+            if correspondence_type not in media:
+                media[correspondence_type] = self._opportunity_medium(
+                    correspondence_type
                 ).id
-            vals_list.append(
+            vals_by_stage[stages[team_id]].append(
                 {
                     "name": f"{title} - {partner_name}",
                     "type": "opportunity",
                     "partner_id": partner_id,
                     "campaign_id": campaign.id,
                     "source_id": source.id,
-                    "medium_id": self._opportunity_medium(correspondence_type).id,
+                    "medium_id": media[correspondence_type],
                     "user_id": user_id or False,
                     "team_id": team_id or False,
-                    "stage_id": stages[team_id] or False,
                     "company_id": self.company_id.id,
                 }
             )
@@ -138,8 +142,19 @@ class CrmSegment(models.Model):
             mail_notrack=True,
         )
         leads = Lead
-        for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
-            leads |= quiet.create(vals_list[start : start + OPPORTUNITY_BATCH])
+        for stage, vals_list in vals_by_stage.items():
+            if stage.is_won:
+                # crm.lead counts leads created won in its scoring tables
+                creator = quiet
+                for vals in vals_list:
+                    vals["stage_id"] = stage.id
+            else:
+                # the stage as a default: crm.lead's create then skips its
+                # per-lead won/lost bookkeeping, which has nothing to count
+                creator = quiet.with_context(default_stage_id=stage.id)
+            for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
+                leads |= creator.create(vals_list[start : start + OPPORTUNITY_BATCH])
+        leads = leads.with_env(self.env)
         self._create_opportunity_activities(leads)
         return leads, self.env["res.partner"].browse(skipped_ids)
 
