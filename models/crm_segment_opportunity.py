@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Opportunities from a segment: one per line's contact, on the campaign."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import fields, models
@@ -12,6 +13,19 @@ MEDIUM_BY_CORRESPONDENCE = {
     "hard_copy": "utm.utm_medium_direct",
 }
 OPPORTUNITY_BATCH = 1000
+ADDRESS_FIELDS = ["street", "street2", "city", "zip", "state_id", "country_id"]
+# contact fields crm.lead copies onto an opportunity when it is created
+PARTNER_VALUES_FIELDS = [
+    "is_company",
+    "company_name",
+    "function",
+    "title",
+    "mobile",
+    "lang",
+    "email",
+    "phone",
+    *ADDRESS_FIELDS,
+]
 
 
 class CrmSegment(models.Model):
@@ -66,13 +80,19 @@ class CrmSegment(models.Model):
         self.env["crm.segment.line"].flush_model(
             ["segment_id", "partner_id", "user_id", "correspondence_type"]
         )
-        self.env["res.partner"].flush_model(["name"])
+        self.env["res.partner"].flush_model(
+            ["name", "parent_id", *PARTNER_VALUES_FIELDS]
+        )
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT l.partner_id, l.user_id, l.correspondence_type, p.name
+                SELECT l.partner_id, l.user_id, l.correspondence_type, p.name,
+                       p.is_company, parent.name, p.company_name, p.function,
+                       p.title, p.mobile, p.lang, p.email, p.phone, p.street,
+                       p.street2, p.city, p.zip, p.state_id, p.country_id
                   FROM crm_segment_line l
                   JOIN res_partner p ON p.id = l.partner_id
+                  LEFT JOIN res_partner parent ON parent.id = p.parent_id
                  WHERE l.segment_id = %s
                  ORDER BY l.id
                 """,
@@ -101,12 +121,14 @@ class CrmSegment(models.Model):
         skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
         todo = [row for row in rows if row[0] not in open_partner_ids]
         source = self._opportunity_source()
-        # team and first stage once per salesperson, not once per opportunity
-        teams, stages = {}, {}
+        # team and first stage once per salesperson, medium once per type
+        teams, stages, media = {}, {}, {}
         Team = self.env["crm.team"]
         title = campaign.title or campaign.name or ""
-        vals_list = []
-        for partner_id, user_id, correspondence_type, partner_name in todo:
+        vals_by_stage = defaultdict(list)
+        lang_ids = {}
+        for row in todo:
+            partner_id, user_id, correspondence_type, partner_name = row[:4]
             user_id = user_id or self.user_id.id
             if user_id not in teams:
                 teams[user_id] = Team._get_default_team_id(
@@ -116,19 +138,23 @@ class CrmSegment(models.Model):
             if team_id not in stages:
                 stages[team_id] = Lead._stage_find(
                     team_id=team_id, domain=[("fold", "=", False)]
+                )
+            if correspondence_type not in media:
+                media[correspondence_type] = self._opportunity_medium(
+                    correspondence_type
                 ).id
-            vals_list.append(
+            vals_by_stage[stages[team_id]].append(
                 {
                     "name": f"{title} - {partner_name}",
                     "type": "opportunity",
                     "partner_id": partner_id,
                     "campaign_id": campaign.id,
                     "source_id": source.id,
-                    "medium_id": self._opportunity_medium(correspondence_type).id,
+                    "medium_id": media[correspondence_type],
                     "user_id": user_id or False,
                     "team_id": team_id or False,
-                    "stage_id": stages[team_id] or False,
                     "company_id": self.company_id.id,
+                    **self._opportunity_partner_values(row[3:], lang_ids),
                 }
             )
         quiet = Lead.with_context(
@@ -138,10 +164,50 @@ class CrmSegment(models.Model):
             mail_notrack=True,
         )
         leads = Lead
-        for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
-            leads |= quiet.create(vals_list[start : start + OPPORTUNITY_BATCH])
+        for stage, vals_list in vals_by_stage.items():
+            if stage.is_won:
+                # crm.lead counts leads created won in its scoring tables
+                creator = quiet
+                for vals in vals_list:
+                    vals["stage_id"] = stage.id
+            else:
+                # the stage as a default: crm.lead's create then skips its
+                # per-lead won/lost bookkeeping, which has nothing to count
+                creator = quiet.with_context(default_stage_id=stage.id)
+            for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
+                leads |= creator.create(vals_list[start : start + OPPORTUNITY_BATCH])
+        leads = leads.with_env(self.env)
         self._create_opportunity_activities(leads)
         return leads, self.env["res.partner"].browse(skipped_ids)
+
+    def _opportunity_partner_values(self, partner_row, lang_ids):
+        """What crm.lead computes from the contact of a new opportunity, from
+        one query instead of once per opportunity: contact and company names,
+        job position, title, mobile, language, email, phone and the address
+        (all or none of its fields, as crm.lead syncs them)."""
+        (name, is_company, parent_name, company_name, function, title, mobile) = (
+            partner_row[:7]
+        )
+        lang, email, phone = partner_row[7:10]
+        address = partner_row[10:]
+        if lang not in lang_ids:
+            lang_ids[lang] = bool(lang) and self.env["res.lang"]._get_data(code=lang).id
+        values = {
+            "contact_name": False if is_company else name,
+            "partner_name": parent_name
+            or (name if is_company else company_name)
+            or False,
+            "function": function or False,
+            "title": title or False,
+            "mobile": mobile or False,
+            "lang_id": lang_ids[lang] or False,
+            "email_from": email or False,
+            "phone": phone or False,
+        }
+        values.update(
+            zip(ADDRESS_FIELDS, (value or False for value in address), strict=True)
+        )
+        return values
 
     def _create_opportunity_activities(self, leads):
         if not leads:

@@ -128,3 +128,87 @@ class TestOpportunitiesFromSegment(ResponseCase):
         with self.assertRaisesRegex(UserError, "no campaign"):
             no_campaign.action_create_opportunities()
         self.assertFalse(self.Lead.search([("campaign_id", "=", self.campaign.id)]))
+
+    def test_contact_values_as_crm_computes_them(self):
+        # the values a new opportunity takes from its contact are the ones
+        # crm.lead computes itself when only the contact is given
+        Partner = self.env["res.partner"]
+        self.env.ref("base.lang_fr").active = True
+        belgium = self.env.ref("base.be")
+        full = Partner.create(
+            {
+                "name": "Lucia Ferri",
+                "parent_id": self.company_partner.id,
+                "function": "Buyer",
+                "title": self.env.ref("base.res_partner_title_madam").id,
+                "email": "lucia@ferri.example",
+                "phone": "+32 2 555 12 34",
+                "mobile": "+32 470 12 34 56",
+                "lang": "fr_FR",
+                "street": "Rue Haute 1",
+                "street2": "Box 2",
+                "city": "Brussels",
+                "zip": "1000",
+                "country_id": belgium.id,
+                "state_id": self.env["res.country.state"]
+                .search([("country_id", "=", belgium.id)], limit=1)
+                .id,
+            }
+        )
+        loose = Partner.create({"name": "Ada Loose", "company_name": "Loose Ltd"})
+        bare = Partner.create({"name": "Bare Company", "is_company": True})
+        partners = full | loose | bare
+        segment = self.env["crm.segment"].create(
+            {
+                "description": "Contact values",
+                "campaign_id": self.campaign.id,
+                "user_id": self.user.id,
+            }
+        )
+        self.env["crm.segment.line"].create(
+            [{"segment_id": segment.id, "partner_id": p.id} for p in partners]
+        )
+        leads, __ = segment._create_opportunities()
+        compared = [
+            "contact_name",
+            "partner_name",
+            "function",
+            "title",
+            "mobile",
+            "website",
+            "lang_id",
+            "email_from",
+            "email_normalized",
+            "email_state",
+            "phone",
+            "phone_sanitized",
+            "phone_state",
+            "street",
+            "street2",
+            "city",
+            "zip",
+            "state_id",
+            "country_id",
+            "stage_id",
+            "probability",
+            "automated_probability",
+            "date_open",
+            "date_last_stage_update",
+        ]
+        for partner in partners:
+            lead = leads.filtered(lambda lead, p=partner: lead.partner_id == p)
+            plain = self.Lead.create(
+                {
+                    "name": lead.name,
+                    "type": "opportunity",
+                    "partner_id": partner.id,
+                    "user_id": self.user.id,
+                    "team_id": lead.team_id.id,
+                }
+            )
+            self.assertTrue(lead.email_from or partner != full)
+            for fname in compared:
+                self.assertEqual(lead[fname], plain[fname], f"{partner.name}: {fname}")
+        # nothing was written back on the contacts
+        self.assertEqual(full.email, "lucia@ferri.example")
+        self.assertEqual(full.phone, "+32 2 555 12 34")
