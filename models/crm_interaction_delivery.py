@@ -46,9 +46,8 @@ class CrmInteraction(models.Model):
                 )
             )
         with_mail = failed.filtered(lambda i: i.sudo().mail_id)
-        with_mail.sudo().mail_id.mark_outgoing()
-        with_mail._set_delivery_status("in_progress")
         without_mail = failed - with_mail
+        # refused before anything is queued again
         orphans = without_mail.filtered(lambda i: not i.logged_segment_id.segment_id)
         if orphans:
             raise UserError(
@@ -58,6 +57,8 @@ class CrmInteraction(models.Model):
                     interaction=orphans[:1].display_name,
                 )
             )
+        with_mail.sudo().mail_id.mark_outgoing()
+        with_mail._set_delivery_status("in_progress")
         without_mail._deliver_email()
         return True
 

@@ -33,6 +33,7 @@ class UtmCampaign(models.Model):
     # STATISTICS
     # -------------------------------------------------------------------------
     segment_count = fields.Integer(compute="_compute_segment_count")
+    # the funnel, for the statistics period: utm_campaign_statistics.py
     logged_segment_count = fields.Integer(compute="_compute_campaign_statistics")
     interaction_count = fields.Integer(compute="_compute_campaign_statistics")
     target_contact_count = fields.Integer(
@@ -141,64 +142,6 @@ class UtmCampaign(models.Model):
         )
         for campaign in self:
             campaign.segment_count = counts.get(campaign._origin, 0)
-
-    def _compute_campaign_statistics(self):
-        Interaction = self.env["crm.interaction"]
-        base = [("campaign_id", "in", self.ids), ("canceled", "=", False)]
-        totals = {
-            campaign: (count, cost, duration)
-            for campaign, count, cost, duration in Interaction._read_group(
-                base, ["campaign_id"], ["__count", "cost:sum", "duration:sum"]
-            )
-        }
-        targets = dict(
-            Interaction._read_group(
-                base + [("campaign_target", "=", True)],
-                ["campaign_id"],
-                ["partner_id:count_distinct"],
-            )
-        )
-        responses = dict(
-            Interaction._read_group(
-                base + [("campaign_response", "=", True)],
-                ["campaign_id"],
-                ["partner_id:count_distinct"],
-            )
-        )
-        logged = dict(
-            self.env["crm.campaign.entry"]._read_group(
-                [("campaign_id", "in", self.ids), ("canceled", "=", False)],
-                ["campaign_id"],
-                ["logged_segment_id:count_distinct"],
-            )
-        )
-        leads = {
-            campaign: (count, revenue)
-            for campaign, count, revenue in self.env["crm.lead"]
-            .with_context(active_test=False)
-            ._read_group(
-                [("campaign_id", "in", self.ids), ("type", "=", "opportunity")],
-                ["campaign_id"],
-                ["__count", "expected_revenue:sum"],
-            )
-        }
-        for campaign in self:
-            origin = campaign._origin
-            count, cost, duration = totals.get(origin, (0, 0.0, 0.0))
-            target = targets.get(origin, 0)
-            response = responses.get(origin, 0)
-            campaign.interaction_count = count
-            campaign.logged_segment_count = logged.get(origin, 0)
-            campaign.cost_total = cost
-            campaign.duration_total = duration
-            campaign.target_contact_count = target
-            campaign.response_contact_count = response
-            campaign.response_rate = 100.0 * response / target if target else 0.0
-            campaign.cost_per_response = cost / response if response else 0.0
-            campaign.duration_per_response = duration / response if response else 0.0
-            campaign.opportunity_count, campaign.opportunity_value = leads.get(
-                origin, (0, 0.0)
-            )
 
     # -------------------------------------------------------------------------
     # ACTIONS
