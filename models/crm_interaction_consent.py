@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 
 from .res_partner_consent import UNSUBSCRIBE_ROUTE
 
@@ -90,12 +90,23 @@ class CrmInteraction(models.Model):
     def _consent_unsubscribe_url(self):
         """The signed unsubscribe URL of this interaction's e-mail."""
         self.ensure_one()
-        partner = self.partner_id.sudo()
-        return partner._consent_unsubscribe_url(
-            partner.email_normalized or partner.email,
-            self.template_id.sudo().mailing_group_id,
-            issued=self.date,
-        )
+        return self._consent_unsubscribe_urls()[self.id]
+
+    def _consent_unsubscribe_urls(self):
+        """{interaction id: signed unsubscribe URL of its e-mail}, signed in
+        one pass (secret and base URL read once)."""
+        sign = self.env["res.partner"].sudo()._consent_signer()
+        result = {}
+        for interaction in self.sudo():
+            partner = interaction.partner_id
+            email = partner.email_normalized or email_normalize(partner.email or "")
+            result[interaction.id] = sign(
+                partner.id,
+                email or "",
+                interaction.template_id.mailing_group_id.id,
+                interaction.date,
+            )[0]
+        return result
 
     def _prepare_mail_values(self, segment, bodies, by_interaction, other_ids):
         """Every campaign e-mail carries its contact's unsubscribe link, in the
@@ -104,8 +115,9 @@ class CrmInteraction(models.Model):
             segment, bodies, by_interaction, other_ids
         )
         labels = {}
+        urls = self._consent_unsubscribe_urls()
         for interaction, values in zip(self, vals_list, strict=True):
-            url = interaction._consent_unsubscribe_url()
+            url = urls[interaction.id]
             lang = interaction.lang or self.env.lang
             if lang not in labels:
                 labels[lang] = self.with_context(lang=lang).env._("Unsubscribe")
@@ -162,6 +174,8 @@ class CrmInteraction(models.Model):
         if not logged:
             return {}
         self.env.flush_all()
+        # per address of the batch, the first e-mail interaction of its logged
+        # segment (index scans per address: independent of the job's size)
         rows = self.env.execute_query(
             SQL(
                 """
@@ -172,20 +186,18 @@ class CrmInteraction(models.Model):
                      WHERE i.id = ANY(%(ids)s)
                        AND i.logged_segment_id = ANY(%(logged)s)
                        AND p.email_normalized IS NOT NULL
-                ), firsts AS (
-                    SELECT o.logged_segment_id, op.email_normalized,
-                           MIN(o.id) AS first_id
-                      FROM crm_interaction o
-                      JOIN res_partner op ON op.id = o.partner_id
-                     WHERE o.logged_segment_id = ANY(%(logged)s)
-                       AND op.email_normalized IN (SELECT email_normalized FROM mine)
-                       AND o.correspondence_type = 'email'
-                       AND o.canceled IS NOT TRUE
-                     GROUP BY 1, 2
                 )
                 SELECT mine.id, firsts.first_id
                   FROM mine
-                  JOIN firsts USING (logged_segment_id, email_normalized)
+                  CROSS JOIN LATERAL (
+                      SELECT MIN(o.id) AS first_id
+                        FROM res_partner op
+                        JOIN crm_interaction o ON o.partner_id = op.id
+                       WHERE op.email_normalized = mine.email_normalized
+                         AND o.logged_segment_id = mine.logged_segment_id
+                         AND o.correspondence_type = 'email'
+                         AND o.canceled IS NOT TRUE
+                  ) firsts
                  WHERE firsts.first_id != mine.id
                 """,
                 ids=self.ids,

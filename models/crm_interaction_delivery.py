@@ -129,20 +129,29 @@ class CrmInteraction(models.Model):
         if not interactions:
             return
         render = self.env["crm.interaction.render"]
-        bodies = render._render_rows(segment, interactions, "body_html", escape=True)
+        # sanitized as the message's body, once per text (the chatter shows it)
+        body_field = self.env["mail.message"]._fields["body"]
+        bodies = render._render_rows(
+            segment, interactions, "body_html", escape=True, sanitize=body_field
+        )
         merged = {}
         if segment.send_word_as_attachment:
             merged = render._merge_documents(segment, interactions)
         else:
+            empty = {
+                (template, lang): is_html_empty(template._get_language(lang).body_html)
+                for template, lang in {(i.template_id, i.lang) for i in interactions}
+            }
             without_body = interactions.filtered(
-                lambda i: is_html_empty(i.template_id._get_language(i.lang).body_html)
+                lambda i: empty[(i.template_id, i.lang)]
             )
             if without_body:
                 for interaction_id, documents in render._merge_documents(
                     segment, without_body
                 ).items():
-                    bodies[interaction_id] = "".join(
-                        render._docx_to_html(data) for __, data in documents
+                    bodies[interaction_id] = render._sanitize(
+                        body_field,
+                        "".join(render._docx_to_html(data) for __, data in documents),
                     )
         by_interaction = interactions._create_merged_attachments(merged)
         other_attachments = segment.attachment_ids.filtered(
@@ -151,7 +160,8 @@ class CrmInteraction(models.Model):
         mails = self.env["mail.mail"]._create_bulk(
             interactions._prepare_mail_values(
                 segment, bodies, by_interaction, other_attachments.ids
-            )
+            ),
+            sanitized=("body",),
         )
         interactions._update_delivery(
             {

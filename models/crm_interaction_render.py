@@ -26,7 +26,7 @@ from odoo.tools import format_date, html_escape
 from odoo.tools.rendering_tools import parse_inline_template
 from odoo.tools.safe_eval import test_python_expr
 
-from ..tools import docx_merge
+from ..tools import docx_merge, html_render
 
 TEMPLATE_EDITOR_GROUP = "mail.group_mail_template_editor"
 
@@ -69,14 +69,6 @@ MERGE_FIELD_NAMES = (
     "CompanyOwnPhone",
     "CompanyOwnBank",
 )
-
-
-def _is_docx_name(name):
-    return (name or "").lower().endswith(".docx")
-
-
-def _safe_filename(text):
-    return re.sub(r"[^\w.\- ]+", "_", text or "").strip() or "document"
 
 
 def is_docx_name(name):
@@ -306,12 +298,14 @@ class CrmInteractionRender(models.AbstractModel):
         return result
 
     @api.model
-    def _render_texts(self, segment, items, escape):
+    def _render_texts(self, segment, items, escape, sanitize=None):
         """Render texts with ``{{ ... }}`` placeholders for many contacts.
 
         Each text is parsed once; each expression is rendered for all contacts
         of a (text, trust, salesperson, language) group in one call; values
-        are HTML-escaped in HTML bodies.
+        are HTML-escaped in HTML bodies.  With ``sanitize`` (an HTML field),
+        the results are sanitized as that field would, once per text where
+        it can (``tools.html_render``).
 
         :param items: iterable of (key, partner_id, user_id, lang,
             (text, trusted, where))
@@ -327,8 +321,9 @@ class CrmInteractionRender(models.AbstractModel):
             parsed = parse_inline_template(text)
             expressions = {expr for __, expr, __ in parsed if expr}
             if not expressions:
+                value = text if sanitize is None else self._sanitize(sanitize, text)
                 for key, __ in members:
-                    result[key] = text
+                    result[key] = value
                 continue
             partner_ids = list(dict.fromkeys(partner_id for __, partner_id in members))
             values = self._render_expressions(
@@ -340,6 +335,16 @@ class CrmInteractionRender(models.AbstractModel):
                 trusted,
                 where,
             )
+            if sanitize is not None:
+                rendered = html_render.render_sanitized(
+                    parsed,
+                    values,
+                    members,
+                    lambda html, field=sanitize: self._sanitize(field, html),
+                )
+                if rendered is not None:
+                    result.update(rendered)
+                    continue
             for key, partner_id in members:
                 parts = []
                 for string, expression, default in parsed:
@@ -349,10 +354,17 @@ class CrmInteractionRender(models.AbstractModel):
                         value = value or default or ""
                         parts.append(html_escape(value) if escape else value)
                 result[key] = "".join(str(part) for part in parts)
+                if sanitize is not None:
+                    result[key] = self._sanitize(sanitize, result[key])
         return result
 
     @api.model
-    def _render_rows(self, segment, interactions, field, escape):
+    def _sanitize(self, field, html):
+        """``html`` as the HTML ``field`` would store it (sanitized)."""
+        return str(field.convert_to_column(html, self.env[field.model_name]) or "")
+
+    @api.model
+    def _render_rows(self, segment, interactions, field, escape, sanitize=None):
         """Render a field of the language rows (bodies) per interaction.
 
         :return: {interaction_id: text}
@@ -382,7 +394,7 @@ class CrmInteractionRender(models.AbstractModel):
                         rows[key],
                     )
                 )
-        return self._render_texts(segment, items, escape)
+        return self._render_texts(segment, items, escape, sanitize=sanitize)
 
     # -------------------------------------------------------------------------
     # WORD MERGE

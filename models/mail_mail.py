@@ -55,7 +55,7 @@ class MailMail(models.Model):
     # SET-BASED CREATION
     # -------------------------------------------------------------------------
     @api.model
-    def _create_bulk(self, vals_list):
+    def _create_bulk(self, vals_list, sanitized=()):
         """Create e-mails with their messages in a fixed number of statements.
 
         Writes the same rows as ``create`` given the same values: the defaults
@@ -66,6 +66,9 @@ class MailMail(models.Model):
         ``email_from``, ``record_name``), computed once per batch.  Many2many
         values are lists of ids.  Attachments must be readable by the caller:
         they are not checked again.
+
+        :param sanitized: names of the HTML fields whose values the caller
+            sanitized as the field would (written as they are)
 
         :return: the new ``mail.mail`` records, in the order of ``vals_list``
         """
@@ -98,14 +101,14 @@ class MailMail(models.Model):
                 target[name] = value
             message_rows.append(message_vals)
             mail_rows.append(mail_vals)
-        message_ids = _insert_rows(message_sudo, message_rows)
+        message_ids = _insert_rows(message_sudo, message_rows, sanitized)
         for row, message_id in zip(mail_rows, message_ids, strict=True):
             row["mail_message_id"] = message_id
-        mail_ids = _insert_rows(mail_sudo, mail_rows)
+        mail_ids = _insert_rows(mail_sudo, mail_rows, sanitized)
         return self.browse(mail_ids)
 
 
-def _insert_rows(model, rows):
+def _insert_rows(model, rows, sanitized=()):
     """One INSERT for the columns, one per many2many relation."""
     fields_ = model._fields
     names = sorted({name for row in rows for name in row})
@@ -118,7 +121,7 @@ def _insert_rows(model, rows):
         values.append(
             tuple(
                 [
-                    fields_[name].convert_to_column_insert(row.get(name), model, row)
+                    _column_value(fields_[name], row, model, sanitized)
                     for name in columns
                 ]
                 + [uid, now, uid, now]
@@ -162,3 +165,10 @@ def _insert_rows(model, rows):
                 )
             )
     return ids
+
+
+def _column_value(field, row, model, sanitized):
+    value = row.get(field.name)
+    if field.name in sanitized and value:
+        return str(value)
+    return field.convert_to_column_insert(value, model, row)

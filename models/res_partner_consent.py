@@ -2,13 +2,14 @@
 """Consent of contacts: topics opted out of, signed unsubscribe links, and the
 consent log written on every change."""
 
+import hashlib
+import hmac as hmac_lib
 import time
 from datetime import timezone
 from urllib.parse import urlencode
 
 from odoo import api, fields, models
 from odoo.tools import consteq, email_normalize
-from odoo.tools.misc import hmac
 
 TOKEN_SCOPE = "crm_campaign_segment-unsubscribe"
 UNSUBSCRIBE_ROUTE = "/crm_campaign_segment/unsubscribe"
@@ -73,17 +74,67 @@ class ResPartner(models.Model):
         if vals_list:
             self.env["crm.consent.log"]._record(vals_list)
 
+    def init(self):
+        res = super().init()
+        # contacts by address: one e-mail per address, opt-outs per address
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS res_partner_email_normalized_crm_idx
+                ON res_partner (email_normalized)
+             WHERE email_normalized IS NOT NULL
+            """
+        )
+        return res
+
     # -------------------------------------------------------------------------
     # UNSUBSCRIBE LINKS
     # -------------------------------------------------------------------------
     def _consent_token(self, email, topic_id, issued):
         """HMAC of contact, address, topic and issue time (database secret)."""
         self.ensure_one()
-        return hmac(
-            self.env(su=True),
-            TOKEN_SCOPE,
-            (self.id, email_normalize(email or "") or "", topic_id or 0, int(issued)),
-        )
+        sign = self._consent_signer()
+        return sign(self.id, email_normalize(email or "") or "", topic_id, issued)[1]
+
+    @api.model
+    def _consent_signer(self):
+        """A function signing many unsubscribe links, with the database secret
+        and the base URL read once (logging signs one link per e-mail).
+
+        The function takes (contact id, normalized address, topic id, issue
+        time as a Unix timestamp or a naive UTC datetime) and returns (URL,
+        token); the token is ``odoo.tools.misc.hmac`` of the same message.
+        """
+        secret = (
+            self.env["ir.config_parameter"].sudo().get_param("database.secret") or ""
+        ).encode()
+        bases = {}
+
+        def base_url(partner_id):
+            partner = self.browse(partner_id)
+            key = partner.website_id.id if "website_id" in partner._fields else None
+            if key not in bases:
+                bases[key] = partner.get_base_url()
+            return bases[key]
+
+        def sign(partner_id, email, topic_id, issued=None):
+            if issued is None:
+                issued = time.time()
+            elif not isinstance(issued, int | float):
+                issued = issued.replace(tzinfo=timezone.utc).timestamp()
+            issued = int(issued)
+            message = repr((TOKEN_SCOPE, (partner_id, email, topic_id or 0, issued)))
+            token = hmac_lib.new(secret, message.encode(), hashlib.sha256).hexdigest()
+            params = {
+                "partner_id": partner_id,
+                "email": email,
+                "topic": topic_id or 0,
+                "ts": issued,
+                "token": token,
+            }
+            url = f"{base_url(partner_id)}{UNSUBSCRIBE_ROUTE}?{urlencode(params)}"
+            return url, token
+
+        return sign
 
     def _consent_unsubscribe_url(self, email, topic=None, issued=None):
         """The signed unsubscribe URL of this contact for ``email``.
@@ -92,17 +143,9 @@ class ResPartner(models.Model):
             then); now by default
         """
         self.ensure_one()
-        issued = int(
-            issued.replace(tzinfo=timezone.utc).timestamp() if issued else time.time()
-        )
-        params = {
-            "partner_id": self.id,
-            "email": email_normalize(email or "") or "",
-            "topic": topic.id if topic else 0,
-            "ts": issued,
-            "token": self._consent_token(email, topic.id if topic else 0, issued),
-        }
-        return f"{self.get_base_url()}{UNSUBSCRIBE_ROUTE}?{urlencode(params)}"
+        sign = self._consent_signer()
+        email = email_normalize(email or "") or ""
+        return sign(self.id, email, topic.id if topic else 0, issued)[0]
 
     @api.model
     def _consent_check_token(self, partner_id, email, topic_id, issued, token):

@@ -108,6 +108,13 @@ def create_contacts(env, count, tag=BENCH_REF):
             batch=batch,
         )
     )
+    # as the ORM's compute of email_normalized would
+    cr.execute(
+        SQL(
+            "UPDATE res_partner SET email_normalized = LOWER(email) WHERE ref = %s",
+            batch,
+        )
+    )
     cr.execute(
         SQL(
             """
