@@ -254,24 +254,23 @@ class CrmInteraction(models.Model):
         if not values:
             return
         self.env.flush_all()
-        rows = SQL(", ").join(
-            SQL("(%s, %s, %s)", key, mail_id, attachment_id)
-            for key, (mail_id, attachment_id) in values.items()
-        )
+        keys = list(values)
         self.env.execute_query(
             SQL(
                 """
                 UPDATE crm_interaction i
-                   SET mail_id = v.mail_id::int,
-                       attachment_id = COALESCE(v.attachment_id::int, i.attachment_id),
+                   SET mail_id = v.mail_id,
+                       attachment_id = COALESCE(v.attachment_id, i.attachment_id),
                        delivery_status = 'in_progress',
                        delivery_error = NULL,
                        write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM (VALUES %s) AS v(id, mail_id, attachment_id)
-                 WHERE i.id = v.id AND i.id = ANY(%s)
+                  FROM unnest(%s::int4[], %s::int4[], %s::int4[])
+                       AS v(id, mail_id, attachment_id)
+                 WHERE i.id = v.id
                 """,
-                rows,
-                list(values),
+                keys,
+                [values[key][0] for key in keys],
+                [values[key][1] for key in keys],
             )
         )
         self.browse(list(values)).invalidate_recordset(

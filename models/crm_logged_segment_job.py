@@ -63,17 +63,6 @@ class CrmLoggedSegment(models.Model):
         string="Lines Logged", default=0, readonly=True, copy=False
     )
 
-    def init(self):
-        res = super().init()
-        # the job reads the next lines of a segment after its cursor
-        self.env.cr.execute(
-            """
-            CREATE INDEX IF NOT EXISTS crm_segment_line_segment_id_id_idx
-                ON crm_segment_line (segment_id, id)
-            """
-        )
-        return res
-
     # -------------------------------------------------------------------------
     # JOB
     # -------------------------------------------------------------------------

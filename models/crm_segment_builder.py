@@ -387,8 +387,10 @@ class CrmSegmentLine(models.Model):
     _inherit = "crm.segment.line"
 
     def init(self):
-        # the form shows the first lines of a segment in their order: read
-        # from this index, not sorted out of a million lines
+        # the form shows the first lines of a segment in their order, the
+        # logging job reads the next lines after its cursor: read from this
+        # index, not sorted out of a million lines (it also serves searches by
+        # segment: segment_id has no index of its own)
         create_index(
             self.env.cr,
             "crm_segment_line_segment_id_id_index",

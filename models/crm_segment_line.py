@@ -22,7 +22,11 @@ class CrmSegmentLine(models.Model):
     _order = "segment_id, id"
 
     segment_id = fields.Many2one(
-        "crm.segment", required=True, ondelete="cascade", index=True
+        "crm.segment",
+        required=True,
+        ondelete="cascade",
+        # searched through the index (segment, id): see crm_segment_builder
+        index=False,
     )
     company_id = fields.Many2one(related="segment_id.company_id")
     partner_id = fields.Many2one(

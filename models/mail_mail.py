@@ -114,36 +114,31 @@ def _insert_rows(model, rows, sanitized=()):
     names = sorted({name for row in rows for name in row})
     columns = [name for name in names if fields_[name].column_type]
     relations = [name for name in names if fields_[name].type == "many2many"]
-    uid = model.env.uid
-    now = fields.Datetime.now()
-    values = []
-    for row in rows:
-        values.append(
-            tuple(
-                [
-                    _column_value(fields_[name], row, model, sanitized)
-                    for name in columns
-                ]
-                + [uid, now, uid, now]
-            )
-        )
+    # one array per column, unnested: one parameter per column, not per value
+    arrays = [
+        [_column_value(fields_[name], row, model, sanitized) for row in rows]
+        for name in columns
+    ]
+    types = [fields_[name].column_type[0] for name in columns]
     ids = [
         row[0]
         for row in model.env.execute_query(
             SQL(
-                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                """
+                INSERT INTO %s (%s, create_uid, create_date, write_uid, write_date)
+                SELECT *, %s, %s, %s, %s FROM unnest(%s)
+                RETURNING id
+                """,
                 SQL.identifier(model._table),
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                model.env.uid,
+                fields.Datetime.now(),
+                model.env.uid,
+                fields.Datetime.now(),
                 SQL(", ").join(
-                    SQL.identifier(name)
-                    for name in [
-                        *columns,
-                        "create_uid",
-                        "create_date",
-                        "write_uid",
-                        "write_date",
-                    ]
+                    SQL("%s::%s[]", array, SQL(column_type))
+                    for array, column_type in zip(arrays, types, strict=True)
                 ),
-                SQL(", ").join(values),
             )
         )
     ]
@@ -157,11 +152,16 @@ def _insert_rows(model, rows, sanitized=()):
         if pairs:
             model.env.execute_query(
                 SQL(
-                    "INSERT INTO %s (%s, %s) VALUES %s ON CONFLICT DO NOTHING",
+                    """
+                    INSERT INTO %s (%s, %s)
+                    SELECT * FROM unnest(%s::int4[], %s::int4[])
+                    ON CONFLICT DO NOTHING
+                    """,
                     SQL.identifier(field.relation),
                     SQL.identifier(field.column1),
                     SQL.identifier(field.column2),
-                    SQL(", ").join(pairs),
+                    [pair[0] for pair in pairs],
+                    [pair[1] for pair in pairs],
                 )
             )
     return ids

@@ -4,7 +4,7 @@
 Dropped: the booleans, and the logged segment (the unique index on logged
 segment and segment line serves its searches).  Rebuilt as partial indexes
 (rows with a value only) by the update: campaign, campaign entry, segment
-line, opportunity.
+line, opportunity.  Segment lines lose their two redundant indexes.
 """
 
 
@@ -21,3 +21,6 @@ def migrate(cr, version):
         "lead_id",
     ):
         cr.execute(f"DROP INDEX IF EXISTS crm_interaction__{name}_index")
+    # segment lines: the index (segment, id) serves searches by segment
+    cr.execute("DROP INDEX IF EXISTS crm_segment_line__segment_id_index")
+    cr.execute("DROP INDEX IF EXISTS crm_segment_line_segment_id_id_idx")
