@@ -30,7 +30,8 @@ def add_unsubscribe_link(body, url, label):
         return body
     if UNSUBSCRIBE_ROUTE + "?" in body:
         return body  # has its link already
-    link = Markup('<p style="font-size: small;"><a href="%s">%s</a></p>') % (url, label)
+    # written as the HTML sanitizer writes it: the body stays sanitized
+    link = Markup('<p style="font-size:small"><a href="%s">%s</a></p>') % (url, label)
     return str(Markup(body) + link)
 
 

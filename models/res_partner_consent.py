@@ -6,7 +6,7 @@ import hashlib
 import hmac as hmac_lib
 import time
 from datetime import timezone
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from odoo import api, fields, models
 from odoo.tools import consteq, email_normalize
@@ -124,14 +124,12 @@ class ResPartner(models.Model):
             issued = int(issued)
             message = repr((TOKEN_SCOPE, (partner_id, email, topic_id or 0, issued)))
             token = hmac_lib.new(secret, message.encode(), hashlib.sha256).hexdigest()
-            params = {
-                "partner_id": partner_id,
-                "email": email,
-                "topic": topic_id or 0,
-                "ts": issued,
-                "token": token,
-            }
-            url = f"{base_url(partner_id)}{UNSUBSCRIBE_ROUTE}?{urlencode(params)}"
+            # as urlencode() writes it, the address being the only free text
+            query = (
+                f"partner_id={partner_id}&email={quote_plus(email)}"
+                f"&topic={topic_id or 0}&ts={issued}&token={token}"
+            )
+            url = f"{base_url(partner_id)}{UNSUBSCRIBE_ROUTE}?{query}"
             return url, token
 
         return sign

@@ -5,8 +5,9 @@ Rendering a body then sanitizing it for each contact costs a parse of the
 whole HTML per e-mail.  The body of a group of contacts differs only where
 its placeholders are, so the text is sanitized once with a marker in place of
 each placeholder whose value varies, and each contact's HTML-escaped values
-are put in place of the markers.  Escaped text cannot open a tag, so the
-result is what sanitizing each rendered body would keep.  When a marker is
+are put in place of the markers, escaped as the sanitizer writes text.
+Escaped text cannot open a tag, so the result is what sanitizing each
+rendered body gives.  When a marker is
 not left as plain text by the sanitizer (inside a tag, an attribute, a
 comment, a style or script element), or not exactly once, the caller renders
 and sanitizes each body instead.
@@ -18,6 +19,12 @@ import uuid
 from markupsafe import escape
 
 RAW_TEXT_ELEMENTS = ("script", "style", "textarea", "title", "xmp", "noscript")
+
+
+def escape_text(value):
+    """``value`` as text content, escaped as the sanitizer writes text: only
+    ``&``, ``<`` and ``>`` (quotes need no escaping outside attributes)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _inside_raw_text(html, position):
@@ -73,7 +80,7 @@ def render_sanitized(parsed, values, members, sanitize):
     result = {}
     for key, partner_id in members:
         substitutes = [
-            str(escape(values[expression].get(partner_id) or default or ""))
+            escape_text(values[expression].get(partner_id) or default or "")
             for expression, default in markers
         ]
         parts = [texts[0]]
