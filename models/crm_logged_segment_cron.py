@@ -3,16 +3,19 @@
 run, after the job's cursor; Odoo's cron runner loops while lines remain."""
 
 import logging
+from datetime import timedelta
 
 import psycopg2.errors
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
 LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
+# a job locked by another transaction is tried again after this delay
+LOCKED_RETRY_DELAY = timedelta(minutes=1)
 
 
 class CrmLoggedSegment(models.Model):
@@ -81,6 +84,11 @@ class CrmLoggedSegment(models.Model):
             logged._log_lock()
         except UserError:
             _logger.info("%s is locked, logging it later", self.name)
+            # a run that logs nothing counts as fully done: without a trigger
+            # the cron would wait for its next interval
+            self.env.ref(LOG_CRON).sudo()._trigger(
+                fields.Datetime.now() + LOCKED_RETRY_DELAY
+            )
             return None
         # canceled (or set to error) while this run waited for the lock
         logged.invalidate_recordset(["job_state", "canceled", "log_cursor"])

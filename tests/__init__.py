@@ -31,3 +31,4 @@ from . import test_campaign_prices
 from . import test_labels
 from . import test_segment_filters
 from . import test_html_render
+from . import test_segment_log_cron_runner
