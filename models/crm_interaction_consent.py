@@ -97,17 +97,36 @@ class CrmInteraction(models.Model):
         """{interaction id: signed unsubscribe URL of its e-mail}, signed in
         one pass (secret and base URL read once)."""
         sign = self.env["res.partner"].sudo()._consent_signer()
-        result = {}
-        for interaction in self.sudo():
-            partner = interaction.partner_id
-            email = partner.email_normalized or email_normalize(partner.email or "")
-            result[interaction.id] = sign(
-                partner.id,
-                email or "",
-                interaction.template_id.mailing_group_id.id,
-                interaction.date,
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id, partner_id, template_id, date FROM crm_interaction "
+                "WHERE id = ANY(%s)",
+                self.ids,
+            )
+        )
+        # read by primary key: a join would scan every contact
+        emails = dict(
+            (partner_id, normalized or email_normalize(email or "") or "")
+            for partner_id, normalized, email in self.env.execute_query(
+                SQL(
+                    "SELECT id, email_normalized, email FROM res_partner "
+                    "WHERE id = ANY(%s)",
+                    list({row[1] for row in rows}),
+                )
+            )
+        )
+        templates = self.env["crm.interaction.template"].sudo()
+        topics = {
+            template_id: templates.browse(template_id).mailing_group_id.id
+            for template_id in {row[2] for row in rows if row[2]}
+        }
+        return {
+            interaction_id: sign(
+                partner_id, emails[partner_id], topics.get(template_id), date
             )[0]
-        return result
+            for interaction_id, partner_id, template_id, date in rows
+        }
 
     def _prepare_mail_values(self, segment, bodies, by_interaction, other_ids):
         """Every campaign e-mail carries its contact's unsubscribe link, in the
@@ -135,15 +154,15 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # ONE E-MAIL PER ADDRESS
     # -------------------------------------------------------------------------
-    def _deliver_email_segment(self, segment):
+    def _deliver_email_segment(self, segment, mail_ids=None):
         """With *one e-mail per address*, the first interaction of an address
         in the logged segment gets the e-mail; the later ones share it."""
         covered = self._consent_covered()
         if not covered:
-            return super()._deliver_email_segment(segment)
+            return super()._deliver_email_segment(segment, mail_ids=mail_ids)
         covered_records = self.browse(list(covered))
         result = super(CrmInteraction, self - covered_records)._deliver_email_segment(
-            segment
+            segment, mail_ids=mail_ids
         )
         self.env.flush_all()
         self.env.execute_query(

@@ -65,12 +65,17 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # DELIVERY
     # -------------------------------------------------------------------------
-    def _deliver(self):
-        """Deliver these interactions by their correspondence type."""
-        self._deliver_email()
+    def _deliver(self, mail_ids=None):
+        """Deliver these interactions by their correspondence type.
+
+        :param dict mail_ids: {interaction id: id} of the e-mails to write
+            with the ids the interactions were logged with (see
+            ``_mail_link_deferrable``)
+        """
+        self._deliver_email(mail_ids=mail_ids)
         self._deliver_letter()
 
-    def _deliver_email(self):
+    def _deliver_email(self, mail_ids=None):
         """One ``mail.mail`` per e-mail interaction, queued in Odoo's mail engine.
 
         Subject (rendered when the interaction was logged) and body come from
@@ -87,7 +92,7 @@ class CrmInteraction(models.Model):
         """
         emails = self.filtered(lambda i: i.correspondence_type == "email")
         for logged, interactions in emails.grouped("logged_segment_id").items():
-            interactions._deliver_email_segment(logged.segment_id)
+            interactions._deliver_email_segment(logged.segment_id, mail_ids=mail_ids)
 
     def _blacklisted(self):
         """The interactions whose contact's address is blacklisted."""
@@ -109,12 +114,17 @@ class CrmInteraction(models.Model):
         )
         return self.browse([row[0] for row in rows])
 
-    def _deliver_email_segment(self, segment):
-        """Queue the e-mails of these interactions of ``segment`` (one batch)."""
+    def _deliver_email_segment(self, segment, mail_ids=None):
+        """Queue the e-mails of these interactions of ``segment`` (one batch).
+
+        :param dict mail_ids: {interaction id: id of its e-mail to write}
+        """
         if not self:
             return
+        mail_ids = mail_ids or {}
         blacklisted = self._blacklisted()
         if blacklisted:
+            blacklisted._unlink_mail_ids(mail_ids)
             blacklisted._set_delivery_status(
                 "error", self.env._("The e-mail address is blacklisted: not sent.")
             )
@@ -157,12 +167,15 @@ class CrmInteraction(models.Model):
         other_attachments = segment.attachment_ids.filtered(
             lambda a: not is_docx_name(a.name)
         )
+        given = [mail_ids.get(interaction_id) for interaction_id in interactions.ids]
         mails = self.env["mail.mail"]._create_bulk(
             interactions._prepare_mail_values(
                 segment, bodies, by_interaction, other_attachments.ids
             ),
             sanitized=("body",),
+            ids=given if all(given) else None,
         )
+        # interactions logged with their e-mail's id are linked already
         interactions._update_delivery(
             {
                 interaction_id: (
@@ -172,8 +185,22 @@ class CrmInteraction(models.Model):
                 for interaction_id, mail_id in zip(
                     interactions.ids, mails.ids, strict=True
                 )
+                if mail_ids.get(interaction_id) != mail_id
+                or by_interaction.get(interaction_id)
             }
         )
+
+    def _unlink_mail_ids(self, mail_ids):
+        """Unlink these interactions from the e-mails they were logged with,
+        which are not written (blacklisted, shared with another contact)."""
+        linked = [key for key in self.ids if mail_ids.get(key)]
+        if not linked:
+            return
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL("UPDATE crm_interaction SET mail_id = NULL WHERE id = ANY(%s)", linked)
+        )
+        self.browse(linked).invalidate_recordset(["mail_id"])
 
     def _create_merged_attachments(self, merged):
         """Attach the merged Word documents to their interactions.
@@ -213,33 +240,53 @@ class CrmInteraction(models.Model):
             or segment.company_id.email_formatted
             or self.env.user.email_formatted
         )
-        senders = {user: user.email_formatted or default_from for user in self.user_id}
+        self.env.flush_all()
+        # plain values of the batch in one query (no record per field access)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, user_id, partner_id, subject
+                  FROM crm_interaction
+                 WHERE id = ANY(%s)
+                """,
+                self.ids,
+            )
+        )
+        values_by_id = {row[0]: row[1:] for row in rows}
+        Users = self.env["res.users"]
+        senders = {
+            user_id: Users.browse(user_id).email_formatted or default_from
+            for user_id in {row[1] for row in rows if row[1]}
+        }
         reply_to = {}
-        for email_from in set(senders.values()) | {default_from}:
+        for email_from in set(senders.values()) | (
+            {default_from} if any(not row[1] for row in rows) else set()
+        ):
             reply_to[email_from] = self.sudo()._notify_get_reply_to(default=email_from)
         names = {record.id: record.display_name for record in self.sudo()}
         vals_list = []
-        for interaction in self:
-            email_from = senders.get(interaction.user_id, default_from)
+        for interaction_id in self.ids:
+            user_id, partner_id, subject = values_by_id[interaction_id]
+            email_from = senders.get(user_id, default_from)
             values = {
                 "model": self._name,
-                "res_id": interaction.id,
+                "res_id": interaction_id,
                 "message_type": "email_outgoing",
             }
-            body = bodies.get(interaction.id) or ""
+            body = bodies.get(interaction_id) or ""
             values.update(
                 {
                     # rendered for the contact when the interaction was logged
-                    "subject": interaction.subject,
+                    "subject": subject,
                     "body": body,
                     "body_html": body,
                     "email_from": email_from,
-                    "reply_to": reply_to[email_from][interaction.id],
+                    "reply_to": reply_to[email_from][interaction_id],
                     "message_id": Message._get_message_id(values),
-                    "record_name": names[interaction.id],
-                    "recipient_ids": [interaction.partner_id.id],
+                    "record_name": names[interaction_id],
+                    "recipient_ids": [partner_id],
                     "auto_delete": False,
-                    "attachment_ids": by_interaction.get(interaction.id, [])
+                    "attachment_ids": by_interaction.get(interaction_id, [])
                     + other_ids,
                 }
             )

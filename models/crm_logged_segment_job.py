@@ -46,6 +46,8 @@ INSERTED_FIELDS = (
     "user_id",
     "company_id",
     "delivery_status",
+    # with the id of its future e-mail, or NULL
+    "mail_id",
 )
 
 
@@ -136,15 +138,27 @@ class CrmLoggedSegment(models.Model):
         :return: the number of lines logged
         """
         subjects = self._log_render_subjects(span)
-        rows = self._log_insert_interactions(span, subjects)
+        Interaction = self.env["crm.interaction"]
+        # e-mails get their id before their interaction is written, which then
+        # links it at once (no second write of the interactions); the mails
+        # are written later in the batch, checked when the batch ends
+        preallocate, link = False, None
+        if self.send:
+            link, preallocate = Interaction._mail_link_constraint()
+        if preallocate:
+            Interaction._mail_link_check(link, deferred=True)
+        rows = self._log_insert_interactions(span, subjects, preallocate)
         if not rows:
             return 0
-        Interaction = self.env["crm.interaction"]
         interactions = Interaction.browse([row["id"] for row in rows])
         self._log_recompute(interactions)
         self._log_run_automations(interactions)
         if self.send:
-            interactions._deliver()
+            interactions._deliver(
+                mail_ids={row["id"]: row["mail_id"] for row in rows if row["mail_id"]}
+            )
+        if preallocate:
+            Interaction._mail_link_check(link, deferred=False)
         self.env.execute_query(
             SQL(
                 """
@@ -257,13 +271,15 @@ class CrmLoggedSegment(models.Model):
             logged=self.id,
         )
 
-    def _log_insert_interactions(self, span, subjects):
+    def _log_insert_interactions(self, span, subjects, preallocate=False):
         """One ``INSERT ... SELECT`` of the interactions of the next lines.
 
         :param dict subjects: {line id: rendered subject} of the lines whose
             subject has placeholders
+        :param bool preallocate: give each e-mail line the id of its future
+            ``mail.mail`` (from the mails' sequence)
         :return: list of dicts (id, line_id, partner_id, user_id, lang,
-            subject, template_id), in line order
+            subject, template_id, mail_id), in line order
         """
         self.env.flush_all()
         uid = self.env.uid
@@ -279,6 +295,9 @@ class CrmLoggedSegment(models.Model):
                        correspondence_type, lang, campaign_id, campaign_target,
                        campaign_response, evaluation, user_id, %(company)s,
                        delivery_status,
+                       CASE WHEN %(preallocate)s
+                                 AND correspondence_type = 'email'
+                            THEN nextval(%(sequence)s) END,
                        %(uid)s, NOW() AT TIME ZONE 'UTC',
                        %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM src
@@ -287,10 +306,10 @@ class CrmLoggedSegment(models.Model):
                  ORDER BY src.line_id
                     ON CONFLICT (logged_segment_id, segment_line_id)
                  WHERE segment_line_id IS NOT NULL DO NOTHING
-                RETURNING id, segment_line_id, subject
+                RETURNING id, segment_line_id, subject, mail_id
             )
             SELECT ins.id, src.line_id, src.partner_id, src.user_id, src.lang,
-                   ins.subject, src.template_id
+                   ins.subject, src.template_id, ins.mail_id
               FROM ins JOIN src ON src.line_id = ins.segment_line_id
              ORDER BY src.line_id
             """,
@@ -299,12 +318,14 @@ class CrmLoggedSegment(models.Model):
             subjects=list(subjects.values()),
             logged=self.id,
             columns=SQL(", ").join(SQL.identifier(name) for name in INSERTED_FIELDS),
+            preallocate=preallocate,
+            sequence=f"{self.env['mail.mail']._table}_id_seq",
             date=self.date,
             company=self.segment_id.company_id.id,
             uid=uid,
         )
         keys = ("id", "line_id", "partner_id", "user_id", "lang", "subject")
-        keys += ("template_id",)
+        keys += ("template_id", "mail_id")
         return [
             dict(zip(keys, row, strict=True)) for row in self.env.execute_query(query)
         ]

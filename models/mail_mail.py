@@ -55,7 +55,7 @@ class MailMail(models.Model):
     # SET-BASED CREATION
     # -------------------------------------------------------------------------
     @api.model
-    def _create_bulk(self, vals_list, sanitized=()):
+    def _create_bulk(self, vals_list, sanitized=(), ids=None):
         """Create e-mails with their messages in a fixed number of statements.
 
         Writes the same rows as ``create`` given the same values: the defaults
@@ -69,6 +69,8 @@ class MailMail(models.Model):
 
         :param sanitized: names of the HTML fields whose values the caller
             sanitized as the field would (written as they are)
+        :param ids: the ids of the new e-mails, taken by the caller from
+            their sequence (``nextval``), in the order of ``vals_list``
 
         :return: the new ``mail.mail`` records, in the order of ``vals_list``
         """
@@ -104,6 +106,9 @@ class MailMail(models.Model):
         message_ids = _insert_rows(message_sudo, message_rows, sanitized)
         for row, message_id in zip(mail_rows, message_ids, strict=True):
             row["mail_message_id"] = message_id
+        if ids:
+            for row, mail_id in zip(mail_rows, ids, strict=True):
+                row["id"] = mail_id
         mail_ids = _insert_rows(mail_sudo, mail_rows, sanitized)
         return self.browse(mail_ids)
 
