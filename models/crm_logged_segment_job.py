@@ -149,6 +149,8 @@ class CrmLoggedSegment(models.Model):
             Interaction._mail_link_check(link, deferred=True)
         rows = self._log_insert_interactions(span, subjects, preallocate)
         if not rows:
+            if preallocate:
+                Interaction._mail_link_check(link, deferred=False)
             return 0
         interactions = Interaction.browse([row["id"] for row in rows])
         self._log_recompute(interactions)

@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Logging writes set-based: the rows are those the ORM would write."""
 
+import psycopg2
+
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .test_segment_log import SegmentLogCase
 
@@ -153,3 +156,61 @@ class TestLogWritesLikeTheOrm(SegmentLogCase):
         self.assertEqual(positive.lead_id.partner_id, self.partners[0])
         self.assertEqual(positive.lead_id.campaign_id, self.campaign)
         self.assertFalse((interactions - positive).lead_id)
+
+    def test_emails_linked_when_logged_skipped_ones_unlinked(self):
+        """E-mail interactions are written with the id of their e-mail; those
+        that get none (blacklisted, sharing an address) end up unlinked or
+        linked to the shared one, and the link is checked again after it."""
+        blocked = self.env["res.partner"].create(
+            {"name": "Blocked Visitor", "email": "blocked@futurus.example.com"}
+        )
+        twin = self.env["res.partner"].create(
+            {"name": "Twin Visitor", "email": self.partners[0].email}
+        )
+        segment = self._make_segment(
+            "email",
+            partners=self.partners[:2] | blocked | twin,
+            send_word_as_attachment=False,
+        )
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("crm_campaign_segment.background_threshold", 1)
+        params.set_param("crm_campaign_segment.use_queue_job", "False")
+        logged = self.env["crm.logged.segment"].browse(
+            segment.with_user(self.user).log_segment(send=True)
+        )
+        self.assertEqual(logged.job_state, "queued")
+        # blacklisted after the segment was queued: found by the batch
+        self.env["mail.blacklist"].sudo()._add(blocked.email)
+        logged.with_user(self.user)._log_run()
+        interactions = logged.interaction_ids
+        self.assertEqual(len(interactions), 4)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT COUNT(*) FROM crm_interaction i
+             WHERE i.logged_segment_id = %s AND i.mail_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM mail_mail m WHERE m.id = i.mail_id)
+            """,
+            [logged.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        by_partner = {i.partner_id: i for i in interactions}
+        self.assertFalse(by_partner[blocked].mail_id)
+        self.assertEqual(by_partner[blocked].delivery_status, "error")
+        first = by_partner[self.partners[0]]
+        self.assertTrue(first.mail_id)
+        self.assertEqual(by_partner[twin].mail_id, first.mail_id)
+        self.assertEqual(by_partner[twin].covered_by_id, first)
+        self.assertEqual(len(interactions.mail_id), 2)
+        # checked at once again after the batch
+        self.env.cr.execute("SELECT COALESCE(MAX(id), 0) + 1000 FROM mail_mail")
+        missing = self.env.cr.fetchone()[0]
+        with (
+            self.assertRaises(psycopg2.errors.ForeignKeyViolation),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                "UPDATE crm_interaction SET mail_id = %s WHERE id = %s",
+                [missing, first.id],
+            )
