@@ -7,7 +7,10 @@ background job batch by batch, committed after each batch) against
 database), both until every recipient has a queued ``mail.mail``, with the same
 template (a subject and a body with ``{{ object.name }}``, no attachment);
 hard-copy lines (interactions only) beside a raw ``INSERT ... SELECT`` of the
-same rows; 1,000 letters in one PDF; 1,000 merged Word documents.
+same rows; 1,000 letters in one PDF; 1,000 merged Word documents.  E-mail jobs
+log 1,000 lines per batch (``crm_campaign_segment.batch_size``), jobs that only
+write interactions ten times as many (the default of
+``crm_campaign_segment.batch_size_interactions``).
 
 ``logging_memory``: the peak memory of the worker logging ``--contacts``
 hard-copy lines (``resource.getrusage``).

@@ -13,6 +13,8 @@ delivers only what it wrote; a crash rolls the whole batch back, and a retry
 or a second worker on the same batch finds its lines logged and does nothing.
 """
 
+import psycopg2
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -137,7 +139,19 @@ class CrmLoggedSegment(models.Model):
             return "not queued"
         done = 0
         if upto:
-            done = logged._log_write_batch((after, upto, None), move_cursor=False)
+            try:
+                with self.env.cr.savepoint():
+                    done = logged._log_write_batch(
+                        (after, upto, None), move_cursor=False
+                    )
+            except (psycopg2.OperationalError, RetryableJobError):
+                # transient (lock, serialization): queue_job retries the batch
+                raise
+            except Exception as error:  # noqa: BLE001 - any error stops the job
+                # as on the cron path: the batch is rolled back, the job is in
+                # Error (its other batches do nothing), a manager retries it
+                logged._log_job_failed(error)
+                return f"logging stopped on an error: {error}"
         if logged.line_done >= logged.line_total:
             logged._log_finalize()
         return f"{done} lines logged"

@@ -131,3 +131,35 @@ class TestLogWithQueueJob(SegmentLogCase):
         self.assertEqual(logged.job_state, "done")
         self.assertEqual(len(logged.interaction_ids), 7)
         self.assertEqual(self._mails(logged), 7)
+
+    def test_failing_batch_stops_the_job_in_error(self):
+        """A batch that fails (a template broken after queueing) is rolled
+        back and sets the job to Error, as on the cron path; the other
+        batches then do nothing, and a manager's retry logs the rest once."""
+        segment, logged = self._queue()
+        jobs = self._jobs(logged)
+        self.assertEqual(len(jobs), 3)
+        self._perform(jobs[0])
+        self.assertEqual(len(logged.interaction_ids), 3)
+        self.template.language_ids.write({"body_html": "<p>{{ object.name + }}</p>"})
+        with mute_logger(
+            "odoo.addons.crm_campaign_segment.models.crm_logged_segment_cron"
+        ):
+            self._perform(jobs[1])
+        self.assertEqual(logged.job_state, "error")
+        self.assertIn("Logging stopped on an error", logged.message_ids[0].body)
+        # the failing batch wrote nothing, the last one does nothing
+        self.assertEqual(len(logged.interaction_ids), 3)
+        self._perform(jobs[2])
+        self.assertEqual(len(logged.interaction_ids), 3)
+        self.template.language_ids.write(
+            {"body_html": "<p>Hello {{ object.name }}</p>"}
+        )
+        logged.with_user(self.manager).action_retry_logging()
+        self.assertEqual(logged.job_state, "queued")
+        for job in self._jobs(logged) - jobs:
+            self._perform(job)
+        self.assertEqual(len(logged.interaction_ids), 7)
+        self.assertEqual(len(set(logged.interaction_ids.segment_line_id.ids)), 7)
+        self.assertEqual(self._mails(logged), 7)
+        self.assertEqual(logged.job_state, "done")
