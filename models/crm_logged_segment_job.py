@@ -280,8 +280,9 @@ class CrmLoggedSegment(models.Model):
             subject has placeholders
         :param bool preallocate: give each e-mail line the id of its future
             ``mail.mail`` (from the mails' sequence)
-        :return: list of dicts (id, line_id, partner_id, user_id, lang,
-            subject, template_id, mail_id), in line order
+        :return: list of dicts (id, line_id, mail_id), in line order; the
+            values written are in the cache of the new interactions, as
+            ``create`` leaves them
         """
         self.env.flush_all()
         uid = self.env.uid
@@ -308,12 +309,9 @@ class CrmLoggedSegment(models.Model):
                  ORDER BY src.line_id
                     ON CONFLICT (logged_segment_id, segment_line_id)
                  WHERE segment_line_id IS NOT NULL DO NOTHING
-                RETURNING id, segment_line_id, subject, mail_id
+                RETURNING id, %(columns)s
             )
-            SELECT ins.id, src.line_id, src.partner_id, src.user_id, src.lang,
-                   ins.subject, src.template_id, ins.mail_id
-              FROM ins JOIN src ON src.line_id = ins.segment_line_id
-             ORDER BY src.line_id
+            SELECT * FROM ins ORDER BY segment_line_id
             """,
             source=self._log_source(span),
             line_ids=list(subjects),
@@ -326,10 +324,21 @@ class CrmLoggedSegment(models.Model):
             company=self.segment_id.company_id.id,
             uid=uid,
         )
-        keys = ("id", "line_id", "partner_id", "user_id", "lang", "subject")
-        keys += ("template_id", "mail_id")
+        rows = self.env.execute_query(query)
+        if not rows:
+            return []
+        interactions = self.env["crm.interaction"].browse([row[0] for row in rows])
+        cache = self.env.cache
+        for index, name in enumerate(INSERTED_FIELDS, start=1):
+            field = interactions._fields[name]
+            values = [row[index] for row in rows]
+            if field.type in ("float", "monetary", "boolean"):
+                values = [field.convert_to_cache(v, interactions) for v in values]
+            cache.update(interactions, field, values)
+        line = INSERTED_FIELDS.index("segment_line_id") + 1
+        mail = INSERTED_FIELDS.index("mail_id") + 1
         return [
-            dict(zip(keys, row, strict=True)) for row in self.env.execute_query(query)
+            {"id": row[0], "line_id": row[line], "mail_id": row[mail]} for row in rows
         ]
 
     def _log_recompute(self, interactions):
