@@ -195,26 +195,33 @@ class CrmInteraction(models.Model):
             return {}
         self.env.flush_all()
         # per address of the batch, the first e-mail interaction of its logged
-        # segment (index scans per address: independent of the job's size)
+        # segment: contacts of the address, their line in the segment, its
+        # interaction (unique index lookups, whatever the statistics of a
+        # table that grows while the job runs: a time per batch independent
+        # of the job's size)
         rows = self.env.execute_query(
             SQL(
                 """
                 WITH mine AS (
-                    SELECT i.id, i.logged_segment_id, p.email_normalized
+                    SELECT i.id, i.logged_segment_id, ls.segment_id,
+                           p.email_normalized
                       FROM crm_interaction i
+                      JOIN crm_logged_segment ls
+                        ON ls.id = i.logged_segment_id AND ls.id = ANY(%(logged)s)
                       JOIN res_partner p ON p.id = i.partner_id
-                     WHERE i.id = ANY(%(ids)s)
-                       AND i.logged_segment_id = ANY(%(logged)s)
-                       AND p.email_normalized IS NOT NULL
+                     WHERE i.id = ANY(%(ids)s) AND p.email_normalized IS NOT NULL
                 )
                 SELECT mine.id, firsts.first_id
                   FROM mine
                   CROSS JOIN LATERAL (
                       SELECT MIN(o.id) AS first_id
                         FROM res_partner op
-                        JOIN crm_interaction o ON o.partner_id = op.id
+                        JOIN crm_segment_line l
+                          ON l.segment_id = mine.segment_id AND l.partner_id = op.id
+                        JOIN crm_interaction o
+                          ON o.logged_segment_id = mine.logged_segment_id
+                         AND o.segment_line_id = l.id
                        WHERE op.email_normalized = mine.email_normalized
-                         AND o.logged_segment_id = mine.logged_segment_id
                          AND o.correspondence_type = 'email'
                          AND o.canceled IS NOT TRUE
                   ) firsts
