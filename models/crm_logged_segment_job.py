@@ -51,6 +51,22 @@ INSERTED_FIELDS = (
 )
 
 
+# inserted columns that delivery reads, left in the cache by the batch (their
+# database values are their cache values)
+CACHED_FIELDS = (
+    "logged_segment_id",
+    "partner_id",
+    "date",
+    "template_id",
+    "name",
+    "subject",
+    "correspondence_type",
+    "lang",
+    "user_id",
+    "company_id",
+)
+
+
 class CrmLoggedSegment(models.Model):
     _inherit = "crm.logged.segment"
 
@@ -286,6 +302,8 @@ class CrmLoggedSegment(models.Model):
         """
         self.env.flush_all()
         uid = self.env.uid
+        # what delivery reads of the new interactions, left in the cache
+        cached = CACHED_FIELDS if self.send else ()
         query = SQL(
             """
             %(source)s, ins AS (
@@ -309,7 +327,7 @@ class CrmLoggedSegment(models.Model):
                  ORDER BY src.line_id
                     ON CONFLICT (logged_segment_id, segment_line_id)
                  WHERE segment_line_id IS NOT NULL DO NOTHING
-                RETURNING id, %(columns)s
+                RETURNING id, segment_line_id, mail_id %(returned)s
             )
             SELECT * FROM ins ORDER BY segment_line_id
             """,
@@ -318,6 +336,7 @@ class CrmLoggedSegment(models.Model):
             subjects=list(subjects.values()),
             logged=self.id,
             columns=SQL(", ").join(SQL.identifier(name) for name in INSERTED_FIELDS),
+            returned=SQL("").join(SQL(", %s", SQL.identifier(name)) for name in cached),
             preallocate=preallocate,
             sequence=f"{self.env['mail.mail']._table}_id_seq",
             date=self.date,
@@ -329,17 +348,11 @@ class CrmLoggedSegment(models.Model):
             return []
         interactions = self.env["crm.interaction"].browse([row[0] for row in rows])
         cache = self.env.cache
-        for index, name in enumerate(INSERTED_FIELDS, start=1):
-            field = interactions._fields[name]
-            values = [row[index] for row in rows]
-            if field.type in ("float", "monetary", "boolean"):
-                values = [field.convert_to_cache(v, interactions) for v in values]
-            cache.update(interactions, field, values)
-        line = INSERTED_FIELDS.index("segment_line_id") + 1
-        mail = INSERTED_FIELDS.index("mail_id") + 1
-        return [
-            {"id": row[0], "line_id": row[line], "mail_id": row[mail]} for row in rows
-        ]
+        for index, name in enumerate(cached, start=3):
+            cache.update(
+                interactions, interactions._fields[name], [r[index] for r in rows]
+            )
+        return [{"id": row[0], "line_id": row[1], "mail_id": row[2]} for row in rows]
 
     def _log_recompute(self, interactions):
         """What ``create`` does after its INSERT: the cached one2many of the
