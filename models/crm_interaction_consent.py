@@ -173,13 +173,12 @@ class CrmInteraction(models.Model):
                        delivery_status = p.delivery_status,
                        delivery_error = p.delivery_error,
                        write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM (VALUES %s) AS v(id, first_id)
+                  FROM unnest(%s::int4[], %s::int4[]) AS v(id, first_id)
                   JOIN crm_interaction p ON p.id = v.first_id
                  WHERE c.id = v.id
                 """,
-                SQL(", ").join(
-                    SQL("(%s, %s)", key, value) for key, value in covered.items()
-                ),
+                list(covered),
+                list(covered.values()),
             )
         )
         covered_records.invalidate_recordset(

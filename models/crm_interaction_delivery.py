@@ -69,8 +69,8 @@ class CrmInteraction(models.Model):
         """Deliver these interactions by their correspondence type.
 
         :param dict mail_ids: {interaction id: id} of the e-mails to write
-            with the ids the interactions were logged with (see
-            ``_mail_link_deferrable``)
+            with the ids the interactions were logged with (the logging
+            batch, see ``crm.interaction._mail_link_check``)
         """
         self._deliver_email(mail_ids=mail_ids)
         self._deliver_letter()

@@ -122,7 +122,7 @@ class CrmLoggedSegment(models.Model):
 
         if not self.segment_id:
             self.sudo().job_state = "done"
-            return "segment deleted"
+            return self.env._("The segment was deleted: nothing to log.")
         logged = self
         try:
             logged._log_lock(shared=True)
@@ -136,7 +136,7 @@ class CrmLoggedSegment(models.Model):
         logged.invalidate_recordset(["job_state", "canceled", "line_done"])
         if logged.job_state != "queued" or logged.canceled:
             # canceled: restoring the job queues its remaining batches again
-            return "not queued"
+            return self.env._("Not logged: the job is not queued any more.")
         done = 0
         if upto:
             try:
@@ -151,7 +151,7 @@ class CrmLoggedSegment(models.Model):
                 # as on the cron path: the batch is rolled back, the job is in
                 # Error (its other batches do nothing), a manager retries it
                 logged._log_job_failed(error)
-                return f"logging stopped on an error: {error}"
+                return self.env._("Logging stopped on an error: %(error)s", error=error)
         if logged.line_done >= logged.line_total:
             logged._log_finalize()
-        return f"{done} lines logged"
+        return self.env._("%(count)s lines logged.", count=done)

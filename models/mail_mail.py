@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL
 
 
@@ -137,9 +137,9 @@ def _insert_rows(model, rows, sanitized=()):
                 SQL.identifier(model._table),
                 SQL(", ").join(SQL.identifier(name) for name in columns),
                 model.env.uid,
-                fields.Datetime.now(),
+                model.env.cr.now(),
                 model.env.uid,
-                fields.Datetime.now(),
+                model.env.cr.now(),
                 SQL(", ").join(
                     SQL("%s::%s[]", array, SQL(column_type))
                     for array, column_type in zip(arrays, types, strict=True)

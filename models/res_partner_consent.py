@@ -2,14 +2,13 @@
 """Consent of contacts: topics opted out of, signed unsubscribe links, and the
 consent log written on every change."""
 
-import hashlib
-import hmac as hmac_lib
 import time
 from datetime import timezone
-from urllib.parse import quote_plus
+from urllib.parse import urlencode
 
 from odoo import api, fields, models
 from odoo.tools import consteq, email_normalize
+from odoo.tools.misc import hmac
 
 TOKEN_SCOPE = "crm_campaign_segment-unsubscribe"
 UNSUBSCRIBE_ROUTE = "/crm_campaign_segment/unsubscribe"
@@ -97,21 +96,24 @@ class ResPartner(models.Model):
 
     @api.model
     def _consent_signer(self):
-        """A function signing many unsubscribe links, with the database secret
-        and the base URL read once (logging signs one link per e-mail).
+        """A function signing many unsubscribe links, the base URL computed
+        once per website and company (logging signs one link per e-mail).
 
         The function takes (contact id, normalized address, topic id, issue
         time as a Unix timestamp or a naive UTC datetime) and returns (URL,
-        token); the token is ``odoo.tools.misc.hmac`` of the same message.
+        token).
         """
-        secret = (
-            self.env["ir.config_parameter"].sudo().get_param("database.secret") or ""
-        ).encode()
+        env = self.env(su=True)
         bases = {}
 
         def base_url(partner_id):
+            # what get_base_url() may depend on: the website, else the company
             partner = self.browse(partner_id)
-            key = partner.website_id.id if "website_id" in partner._fields else None
+            key = tuple(
+                partner[name].id
+                for name in ("website_id", "company_id")
+                if name in partner._fields
+            )
             if key not in bases:
                 bases[key] = partner.get_base_url()
             return bases[key]
@@ -122,15 +124,17 @@ class ResPartner(models.Model):
             elif not isinstance(issued, int | float):
                 issued = issued.replace(tzinfo=timezone.utc).timestamp()
             issued = int(issued)
-            message = repr((TOKEN_SCOPE, (partner_id, email, topic_id or 0, issued)))
-            token = hmac_lib.new(secret, message.encode(), hashlib.sha256).hexdigest()
-            # as urlencode() writes it, the address being the only free text
-            query = (
-                f"partner_id={partner_id}&email={quote_plus(email)}"
-                f"&topic={topic_id or 0}&ts={issued}&token={token}"
+            token = hmac(env, TOKEN_SCOPE, (partner_id, email, topic_id or 0, issued))
+            query = urlencode(
+                {
+                    "partner_id": partner_id,
+                    "email": email,
+                    "topic": topic_id or 0,
+                    "ts": issued,
+                    "token": token,
+                }
             )
-            url = f"{base_url(partner_id)}{UNSUBSCRIBE_ROUTE}?{query}"
-            return url, token
+            return f"{base_url(partner_id)}{UNSUBSCRIBE_ROUTE}?{query}", token
 
         return sign
 

@@ -84,6 +84,11 @@ class TestLogWritesLikeTheOrm(SegmentLogCase):
         orm_mail.pop("mail_message_id")
         self.assertEqual(bulk_mail, orm_mail)
         self.assertEqual(self._relations(bulk), self._relations(orm))
+        # one timestamp for creation and last write, as create writes them
+        self.assertEqual(bulk.create_date, bulk.write_date)
+        self.assertEqual(
+            bulk.mail_message_id.create_date, bulk.mail_message_id.write_date
+        )
         # what the queue, the bounce handler and the chatter read
         self.assertEqual(bulk.state, "outgoing")
         self.assertEqual(bulk.message_type, "email_outgoing")

@@ -55,6 +55,37 @@ function statisticIs(field, count) {
     };
 }
 
+/** Open the tour's campaign from the Campaigns menu, on its statistics tab. */
+function openCampaignStatistics() {
+    return [
+        {
+            content: "open the Campaigns menu",
+            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
+            run: "click",
+        },
+        {
+            content: "open Campaigns",
+            trigger: "a[data-menu-xmlid='crm_campaign_segment.utm_campaign_menu']",
+            run: "click",
+        },
+        {
+            content: "switch to the list",
+            trigger: ".o_switch_view.o_list",
+            run: "click",
+        },
+        {
+            content: "open the campaign",
+            trigger: `.o_list_view .o_data_row td:contains(${CAMPAIGN})`,
+            run: "click",
+        },
+        {
+            content: "open its statistics",
+            trigger: ".o_form_view .o_notebook .nav-link[name=statistics]",
+            run: "click",
+        },
+    ];
+}
+
 /** Pick `label` in the autocomplete of the many2one/many2many `field`. */
 function pickInAutocomplete(field, search, label, scope = ".o_form_view") {
     return [
@@ -389,35 +420,8 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
         lineCountIs(12),
 
         // Read the campaign's statistics
-        {
-            content: "open the Campaigns menu",
-            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
-            run: "click",
-        },
-        {
-            content: "open Campaigns",
-            trigger: "a[data-menu-xmlid='crm_campaign_segment.utm_campaign_menu']",
-            run: "click",
-        },
-        {
-            content: "switch to the list",
-            trigger: ".o_switch_view.o_list",
-            run: "click",
-        },
-        {
-            content: "open the campaign",
-            trigger: `.o_list_view .o_data_row td:contains(${CAMPAIGN})`,
-            run: "click",
-        },
-        {
-            content: "open its statistics",
-            trigger: ".o_form_view .o_notebook .nav-link[name=statistics]",
-            run: "click",
-        },
-        {
-            content: "12 target contacts",
-            trigger: ".o_form_view .o_field_widget[name=target_contact_count]:contains(/^\\s*12\\s*$/)",
-        },
+        ...openCampaignStatistics(),
+        statisticIs("target_contact_count", 12),
         statisticIs("response_contact_count", 0),
 
         // Register a response: Daan Bakker answers his letter positively
@@ -491,31 +495,7 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
         },
 
         // Read the response in the campaign's statistics
-        {
-            content: "open the Campaigns menu",
-            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
-            run: "click",
-        },
-        {
-            content: "open Campaigns",
-            trigger: "a[data-menu-xmlid='crm_campaign_segment.utm_campaign_menu']",
-            run: "click",
-        },
-        {
-            content: "switch to the list",
-            trigger: ".o_switch_view.o_list",
-            run: "click",
-        },
-        {
-            content: "open the campaign",
-            trigger: `.o_list_view .o_data_row td:contains(${CAMPAIGN})`,
-            run: "click",
-        },
-        {
-            content: "open its statistics",
-            trigger: ".o_form_view .o_notebook .nav-link[name=statistics]",
-            run: "click",
-        },
+        ...openCampaignStatistics(),
         statisticIs("target_contact_count", 12),
         statisticIs("response_contact_count", 1),
         // the positive response opened an opportunity on the campaign
