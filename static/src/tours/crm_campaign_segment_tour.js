@@ -55,8 +55,8 @@ function statisticIs(field, count) {
     };
 }
 
-/** Open the tour's campaign from the Campaigns menu, on its statistics tab. */
-function openCampaignStatistics() {
+/** Open the list of campaigns from the Campaigns menu. */
+function openCampaignList() {
     return [
         {
             content: "open the Campaigns menu",
@@ -73,6 +73,13 @@ function openCampaignStatistics() {
             trigger: ".o_switch_view.o_list",
             run: "click",
         },
+    ];
+}
+
+/** Open the tour's campaign from the Campaigns menu, on its statistics tab. */
+function openCampaignStatistics() {
+    return [
+        ...openCampaignList(),
         {
             content: "open the campaign",
             trigger: `.o_list_view .o_data_row td:contains(${CAMPAIGN})`,
@@ -142,21 +149,7 @@ registry.category("web_tour.tours").add("crm_campaign_segment_walkthrough", {
             trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
             run: "click",
         },
-        {
-            content: "open the Campaigns menu",
-            trigger: "button[data-menu-xmlid='crm_campaign_segment.crm_campaign_menu_root']",
-            run: "click",
-        },
-        {
-            content: "open Campaigns",
-            trigger: "a[data-menu-xmlid='crm_campaign_segment.utm_campaign_menu']",
-            run: "click",
-        },
-        {
-            content: "switch to the list",
-            trigger: ".o_switch_view.o_list",
-            run: "click",
-        },
+        ...openCampaignList(),
         {
             content: "new campaign",
             trigger: ".o_list_view .o_list_button_add",
