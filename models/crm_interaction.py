@@ -174,6 +174,14 @@ class CrmInteraction(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # the company contacts of the whole batch in one read
+        partners = self.env["res.partner"].browse(
+            {
+                vals["partner_id"]
+                for vals in vals_list
+                if vals.get("partner_id") and not vals.get("company_partner_id")
+            }
+        )
         for vals in vals_list:
             self._check_engine_fields(
                 [
@@ -182,8 +190,10 @@ class CrmInteraction(models.Model):
                     if vals[fname] and vals[fname] != ENGINE_FIELD_DEFAULTS.get(fname)
                 ]
             )
-            if vals.get("partner_id") and "company_partner_id" not in vals:
-                partner = self.env["res.partner"].browse(vals["partner_id"])
+            if vals.get("partner_id") and not vals.get("company_partner_id"):
+                partner = partners.browse(vals["partner_id"]).with_prefetch(
+                    partners.ids
+                )
                 vals["company_partner_id"] = partner.commercial_partner_id.id
         return super().create(vals_list)
 
@@ -289,53 +299,6 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # DELIVERY
     # -------------------------------------------------------------------------
-    def _register_hook(self):
-        """Let a logging batch link interactions to e-mails written later in
-        the same transaction: the foreign key of ``mail_id`` is checked when
-        the batch asks for it (``_mail_link_check``), else as usual."""
-        res = super()._register_hook()
-        name, deferrable = self._mail_link_constraint()
-        if name and not deferrable:
-            self.env.cr.execute(
-                SQL(
-                    "ALTER TABLE %s ALTER CONSTRAINT %s DEFERRABLE INITIALLY IMMEDIATE",
-                    SQL.identifier(self._table),
-                    SQL.identifier(name),
-                )
-            )
-        return res
-
-    @api.model
-    def _mail_link_constraint(self):
-        """(name, deferrable) of the foreign key of ``mail_id``, or (None, False)."""
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT c.conname, c.condeferrable
-                  FROM pg_constraint c
-                  JOIN pg_attribute a
-                    ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
-                 WHERE c.conrelid = %s::regclass AND c.contype = 'f'
-                   AND a.attname = 'mail_id'
-                """,
-                self._table,
-            )
-        )
-        return rows[0] if rows else (None, False)
-
-    @api.model
-    def _mail_link_check(self, name, deferred):
-        """Check the links to e-mails (foreign key ``name``) at the end of the
-        transaction (``deferred``), or now and from now on."""
-        self.env.flush_all()
-        self.env.execute_query(
-            SQL(
-                "SET CONSTRAINTS %s %s",
-                SQL.identifier(name),
-                SQL("DEFERRED") if deferred else SQL("IMMEDIATE"),
-            )
-        )
-
     def _set_delivery_status(self, status, error=False):
         """Set the delivery status of many interactions in one statement.
 

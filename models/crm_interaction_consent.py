@@ -105,17 +105,18 @@ class CrmInteraction(models.Model):
                 self.ids,
             )
         )
-        # read by primary key: a join would scan every contact
-        emails = dict(
-            (partner_id, normalized or email_normalize(email or "") or "")
-            for partner_id, normalized, email in self.env.execute_query(
-                SQL(
-                    "SELECT id, email_normalized, email FROM res_partner "
-                    "WHERE id = ANY(%s)",
-                    list({row[1] for row in rows}),
-                )
-            )
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse(list({row[1] for row in rows}))
         )
+        emails = {
+            partner.id: partner.email_normalized
+            or email_normalize(partner.email or "")
+            or ""
+            for partner in partners
+        }
         templates = self.env["crm.interaction.template"].sudo()
         topics = {
             template_id: templates.browse(template_id).mailing_group_id.id
@@ -154,15 +155,15 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # ONE E-MAIL PER ADDRESS
     # -------------------------------------------------------------------------
-    def _deliver_email_segment(self, segment, mail_ids=None):
+    def _deliver_email_segment(self, segment):
         """With *one e-mail per address*, the first interaction of an address
         in the logged segment gets the e-mail; the later ones share it."""
         covered = self._consent_covered()
         if not covered:
-            return super()._deliver_email_segment(segment, mail_ids=mail_ids)
+            return super()._deliver_email_segment(segment)
         covered_records = self.browse(list(covered))
         result = super(CrmInteraction, self - covered_records)._deliver_email_segment(
-            segment, mail_ids=mail_ids
+            segment
         )
         self.env.flush_all()
         self.env.execute_query(
@@ -188,49 +189,71 @@ class CrmInteraction(models.Model):
 
     def _consent_covered(self):
         """{interaction id: id of the first interaction of its address} of these
-        e-mail interactions that another one of their logged segment covers."""
-        logged = self.logged_segment_id.filtered("one_email_per_address")
-        if not logged:
+        e-mail interactions that another one of their logged segment covers.
+
+        Per address of the batch: its contacts (the ORM, on the index of
+        normalized addresses), their line in the segment, the line's
+        interaction, each found by a probe of a unique index from the
+        batch's own values: the plan, and the time per batch, do not depend
+        on the size of the job nor on the tables' statistics.
+        """
+        result = {}
+        for logged, interactions in self.grouped("logged_segment_id").items():
+            if logged.one_email_per_address and logged.segment_id:
+                result.update(interactions._consent_covered_in(logged))
+        return result
+
+    def _consent_covered_in(self, logged):
+        emails = {
+            interaction.id: interaction.partner_id.email_normalized
+            for interaction in self
+            if interaction.partner_id.email_normalized
+        }
+        if not emails:
             return {}
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [("email_normalized", "in", list(set(emails.values())))],
+                ["email_normalized"],
+            )
+        )
         self.env.flush_all()
-        # per address of the batch, the first e-mail interaction of its logged
-        # segment: contacts of the address, their line in the segment, its
-        # interaction (unique index lookups, whatever the statistics of a
-        # table that grows while the job runs: a time per batch independent
-        # of the job's size)
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH mine AS (
-                    SELECT i.id, i.logged_segment_id, ls.segment_id,
-                           p.email_normalized
-                      FROM crm_interaction i
-                      JOIN crm_logged_segment ls
-                        ON ls.id = i.logged_segment_id AND ls.id = ANY(%(logged)s)
-                      JOIN res_partner p ON p.id = i.partner_id
-                     WHERE i.id = ANY(%(ids)s) AND p.email_normalized IS NOT NULL
-                )
-                SELECT mine.id, firsts.first_id
-                  FROM mine
-                  CROSS JOIN LATERAL (
-                      SELECT MIN(o.id) AS first_id
-                        FROM res_partner op
-                        JOIN crm_segment_line l
-                          ON l.segment_id = mine.segment_id AND l.partner_id = op.id
-                        JOIN crm_interaction o
-                          ON o.logged_segment_id = mine.logged_segment_id
-                         AND o.segment_line_id = l.id
-                       WHERE op.email_normalized = mine.email_normalized
-                         AND o.correspondence_type = 'email'
-                         AND o.canceled IS NOT TRUE
-                  ) firsts
-                 WHERE firsts.first_id != mine.id
+                SELECT u.email, o.id
+                  FROM unnest(%(partners)s::int4[], %(emails)s::varchar[])
+                       AS u(partner_id, email)
+                 CROSS JOIN LATERAL (
+                      SELECT l.id FROM crm_segment_line l
+                       WHERE l.segment_id = %(segment)s
+                         AND l.partner_id = u.partner_id
+                       LIMIT 1) l
+                 CROSS JOIN LATERAL (
+                      SELECT i.id FROM crm_interaction i
+                       WHERE i.logged_segment_id = %(logged)s
+                         AND i.segment_line_id = l.id
+                         AND i.correspondence_type = 'email'
+                         AND i.canceled IS NOT TRUE
+                       LIMIT 1) o
                 """,
-                ids=self.ids,
-                logged=logged.ids,
+                partners=partners.ids,
+                emails=[partner.email_normalized for partner in partners],
+                segment=logged.segment_id.id,
+                logged=logged.id,
             )
         )
-        return dict(rows)
+        first = {}
+        for email, interaction_id in rows:
+            first[email] = min(first.get(email, interaction_id), interaction_id)
+        return {
+            interaction_id: first[email]
+            for interaction_id, email in emails.items()
+            if email in first and first[email] != interaction_id
+        }
 
     def _cancel_outgoing_mails(self):
         """A queued e-mail shared with contacts whose interaction is not

@@ -65,17 +65,12 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # DELIVERY
     # -------------------------------------------------------------------------
-    def _deliver(self, mail_ids=None):
-        """Deliver these interactions by their correspondence type.
-
-        :param dict mail_ids: {interaction id: id} of the e-mails to write
-            with the ids the interactions were logged with (the logging
-            batch, see ``crm.interaction._mail_link_check``)
-        """
-        self._deliver_email(mail_ids=mail_ids)
+    def _deliver(self):
+        """Deliver these interactions by their correspondence type."""
+        self._deliver_email()
         self._deliver_letter()
 
-    def _deliver_email(self, mail_ids=None):
+    def _deliver_email(self):
         """One ``mail.mail`` per e-mail interaction, queued in Odoo's mail engine.
 
         Subject (rendered when the interaction was logged) and body come from
@@ -86,45 +81,35 @@ class CrmInteraction(models.Model):
         Blacklisted addresses are not mailed: their interactions get an error
         and the logged segment a message.
 
-        Set-based: the mails and their messages are written in a fixed number
-        of statements per batch (``mail.mail._create_bulk``), with sender,
-        reply-to and message ids computed once per batch.
+        The mails (and their messages) are created by ``mail.mail.create`` in
+        one batched value list, as Odoo's mass-mode composer creates them,
+        with sender, reply-to and record names computed once per batch.
         """
         emails = self.filtered(lambda i: i.correspondence_type == "email")
         for logged, interactions in emails.grouped("logged_segment_id").items():
-            interactions._deliver_email_segment(logged.segment_id, mail_ids=mail_ids)
+            interactions._deliver_email_segment(logged.segment_id)
 
     def _blacklisted(self):
         """The interactions whose contact's address is blacklisted."""
         if not self:
             return self
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT i.id
-                  FROM crm_interaction i
-                  JOIN res_partner p ON p.id = i.partner_id
-                  JOIN mail_blacklist b
-                    ON b.email = p.email_normalized AND b.active
-                 WHERE i.id = ANY(%s)
-                """,
-                self.ids,
-            )
+        emails = set(self.partner_id.mapped("email_normalized")) - {False}
+        if not emails:
+            return self.browse()
+        blacklisted = set(
+            self.env["mail.blacklist"]
+            .sudo()
+            .search([("email", "in", list(emails))])
+            .mapped("email")
         )
-        return self.browse([row[0] for row in rows])
+        return self.filtered(lambda i: i.partner_id.email_normalized in blacklisted)
 
-    def _deliver_email_segment(self, segment, mail_ids=None):
-        """Queue the e-mails of these interactions of ``segment`` (one batch).
-
-        :param dict mail_ids: {interaction id: id of its e-mail to write}
-        """
+    def _deliver_email_segment(self, segment):
+        """Queue the e-mails of these interactions of ``segment`` (one batch)."""
         if not self:
             return
-        mail_ids = mail_ids or {}
         blacklisted = self._blacklisted()
         if blacklisted:
-            blacklisted._unlink_mail_ids(mail_ids)
             blacklisted._set_delivery_status(
                 "error", self.env._("The e-mail address is blacklisted: not sent.")
             )
@@ -167,15 +152,16 @@ class CrmInteraction(models.Model):
         other_attachments = segment.attachment_ids.filtered(
             lambda a: not is_docx_name(a.name)
         )
-        given = [mail_ids.get(interaction_id) for interaction_id in interactions.ids]
-        mails = self.env["mail.mail"]._create_bulk(
-            interactions._prepare_mail_values(
-                segment, bodies, by_interaction, other_attachments.ids
-            ),
-            sanitized=("body",),
-            ids=given if all(given) else None,
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .with_context(mail_create_nolog=True, mail_notrack=True)
+            .create(
+                interactions._prepare_mail_values(
+                    segment, bodies, by_interaction, other_attachments.ids
+                )
+            )
         )
-        # interactions logged with their e-mail's id are linked already
         interactions._update_delivery(
             {
                 interaction_id: (
@@ -185,22 +171,8 @@ class CrmInteraction(models.Model):
                 for interaction_id, mail_id in zip(
                     interactions.ids, mails.ids, strict=True
                 )
-                if mail_ids.get(interaction_id) != mail_id
-                or by_interaction.get(interaction_id)
             }
         )
-
-    def _unlink_mail_ids(self, mail_ids):
-        """Unlink these interactions from the e-mails they were logged with,
-        which are not written (blacklisted, shared with another contact)."""
-        linked = [key for key in self.ids if mail_ids.get(key)]
-        if not linked:
-            return
-        self.env.flush_all()
-        self.env.execute_query(
-            SQL("UPDATE crm_interaction SET mail_id = NULL WHERE id = ANY(%s)", linked)
-        )
-        self.browse(linked).invalidate_recordset(["mail_id"])
 
     def _create_merged_attachments(self, merged):
         """Attach the merged Word documents to their interactions.
@@ -294,7 +266,8 @@ class CrmInteraction(models.Model):
         return vals_list
 
     def _update_delivery(self, values):
-        """Link e-mails and documents, delivery in progress, in one statement.
+        """Link e-mails and documents, delivery in progress, in one statement
+        on the addon's own table (engine fields, written by no one else).
 
         :param values: {interaction_id: (mail_id, attachment_id)}
         """

@@ -86,6 +86,9 @@ class CrmLoggedSegment(models.Model):
     log_progress = fields.Float(
         string="Logging Progress (%)", compute="_compute_counts"
     )
+    # counted from the interactions: parallel batches of one job never
+    # update a shared row
+    line_done = fields.Integer(string="Lines Logged", compute="_compute_counts")
 
     _sql_constraints = [
         (
@@ -113,6 +116,7 @@ class CrmLoggedSegment(models.Model):
         for logged in self:
             logged.interaction_count = interactions.get(logged._origin, 0)
             logged.campaign_entry_count = entries.get(logged._origin, 0)
+            logged.line_done = logged.interaction_count
             logged.log_progress = (
                 min(100.0, 100.0 * logged.interaction_count / logged.line_total)
                 if logged.line_total

@@ -128,15 +128,9 @@ class CrmLoggedSegment(models.Model):
 
     @api.model
     def _log_remaining_count(self):
-        """Lines of queued logging jobs not logged yet (from their counters)."""
-        self.env.flush_all()
-        return self.env.execute_query(
-            SQL(
-                """
-                SELECT COALESCE(
-                           SUM(GREATEST(line_total - COALESCE(line_done, 0), 0)), 0)
-                  FROM crm_logged_segment
-                 WHERE job_state = 'queued' AND canceled IS NOT TRUE
-                """
-            )
-        )[0][0]
+        """Lines of queued logging jobs not logged yet (lines to log minus
+        the interactions written, counted per job on the unique index)."""
+        jobs = self.sudo().search(
+            [("job_state", "=", "queued"), ("canceled", "=", False)]
+        )
+        return sum(max(job.line_total - job.line_done, 0) for job in jobs)

@@ -1,70 +1,34 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The logging job of a logged segment: the record logs its segment itself.
 
-Each batch writes the next lines' interactions in one ``INSERT ... SELECT``,
-renders their subjects per language group, queues their deliveries and moves
-the job's cursor (the last segment line logged) in the same transaction.  A
-batch costs a fixed number of statements, whatever the size of the segment:
-after a crash the next batch starts after the cursor of the last committed
-batch, so each line is logged exactly once (the unique index on interactions
-makes sure of it) and e-mailed at most once.
+Each batch reads the next lines after the cursor (one query on the addon's own
+tables), renders their subjects per language group, creates their
+interactions through ``crm.interaction.create`` (one batched value list: the
+defaults, stored computes, ``create`` overrides and automated actions of any
+installed addon apply), queues their deliveries and moves the job's cursor
+(the last segment line logged) in the same transaction.  A batch costs a
+fixed number of statements, whatever the size of the segment, and every
+query it runs is driven by a primary key or a unique index, so its plan does
+not depend on table statistics.  After a crash the next batch starts after
+the cursor of the last committed batch, so each line is logged exactly once
+(the unique index on interactions makes sure of it) and e-mailed at most
+once.
 """
 
 import psycopg2.errors
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import SQL
-from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
-
-# interaction columns the batch INSERT writes (the rest is NULL or computed)
-INSERTED_FIELDS = (
-    "logged_segment_id",
-    "segment_line_id",
-    "campaign_entry_id",
-    "partner_id",
-    "company_partner_id",
-    "date",
-    "template_id",
-    "group_id",
-    "name",
-    "description",
-    "subject",
-    "cost",
-    "duration",
-    "information_flow",
-    "initiated_by",
-    "correspondence_type",
-    "lang",
-    "campaign_id",
-    "campaign_target",
-    "campaign_response",
-    "evaluation",
-    "user_id",
-    "company_id",
-    "delivery_status",
-    # with the id of its future e-mail, or NULL
-    "mail_id",
-)
-
-
-# inserted columns that delivery reads, left in the cache by the batch (their
-# database values are their cache values)
-CACHED_FIELDS = (
-    "logged_segment_id",
-    "partner_id",
-    "date",
-    "template_id",
-    "name",
-    "subject",
-    "correspondence_type",
-    "lang",
-    "user_id",
-    "company_id",
-)
+# context of the records a batch creates, as Odoo's own bulk code has it: no
+# "created" message, no follower, no tracking per interaction
+LOG_CREATE_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
 
 
 class CrmLoggedSegment(models.Model):
@@ -76,9 +40,6 @@ class CrmLoggedSegment(models.Model):
         readonly=True,
         copy=False,
         help="Id of the last segment line logged: the next batch starts after it.",
-    )
-    line_done = fields.Integer(
-        string="Lines Logged", default=0, readonly=True, copy=False
     )
 
     # -------------------------------------------------------------------------
@@ -148,132 +109,115 @@ class CrmLoggedSegment(models.Model):
 
     def _log_write_batch(self, span, move_cursor=True):
         """Log the lines of ``span`` = (after line id, up to line id or None,
-        limit or None): interactions, subjects, automated actions, deliveries,
-        the job's counters, in a fixed number of statements.
+        limit or None): interactions, subjects, deliveries and the job's
+        cursor, in a fixed number of statements.
 
-        :return: the number of lines logged
+        :return: the number of segment lines the batch went through (0:
+            nothing left in the span)
         """
-        subjects = self._log_render_subjects(span)
-        Interaction = self.env["crm.interaction"]
-        # e-mails get their id before their interaction is written, which then
-        # links it at once (no second write of the interactions); the mails
-        # are written later in the batch, checked when the batch ends
-        preallocate, link = False, None
-        if self.send:
-            link, preallocate = Interaction._mail_link_constraint()
-        if preallocate:
-            Interaction._mail_link_check(link, deferred=True)
-        rows = self._log_insert_interactions(span, subjects, preallocate)
-        if not rows:
-            if preallocate:
-                Interaction._mail_link_check(link, deferred=False)
-            return 0
-        interactions = Interaction.browse([row["id"] for row in rows])
-        self._log_recompute(interactions)
-        self._log_run_automations(interactions)
-        if self.send:
-            interactions._deliver(
-                mail_ids={row["id"]: row["mail_id"] for row in rows if row["mail_id"]}
-            )
-        if preallocate:
-            Interaction._mail_link_check(link, deferred=False)
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE crm_logged_segment
-                   SET log_cursor = CASE WHEN %(move)s THEN %(cursor)s
-                                         ELSE log_cursor END,
-                       line_done = COALESCE(line_done, 0) + %(count)s
-                 WHERE id = %(id)s
-                """,
-                move=move_cursor,
-                cursor=max(row["line_id"] for row in rows),
-                count=len(rows),
-                id=self.id,
-            )
-        )
-        self.invalidate_recordset(["log_cursor", "line_done"])
-        return len(rows)
+        rows, last_line = self._log_read_batch(span)
+        if rows:
+            subjects = self._log_render_subjects(rows)
+            interactions = (
+                self.env["crm.interaction"]
+                .sudo()
+                .with_context(**LOG_CREATE_CONTEXT)
+                .create([self._log_interaction_values(row, subjects) for row in rows])
+            ).with_env(self.env)
+            if self.send:
+                interactions._deliver()
+        if move_cursor and last_line:
+            # the job's own counter, under the job's exclusive lock
+            self.sudo().log_cursor = last_line
+        return len(rows) if rows else (1 if last_line else 0)
 
-    def _log_source(self, span):
-        """The CTEs ``batch`` (the next lines after the cursor) and ``src``
-        (the values of their interactions, as ``crm.interaction.create``
-        would have them): the template's (or the segment's for its own
-        template), the campaign of the segment (else of the template), the
-        subject's source text (the template's row for the contact's language,
-        else the line's or the segment's subject, else the template's default
-        row)."""
+    def _log_read_batch(self, span):
+        """The lines of ``span`` not logged yet, with what their interactions
+        take from the segment's header and the templates: the template's
+        values (or the segment's for its own template), the campaign of the
+        segment (else of the template), the subject's source text (the
+        template's row for the contact's language, else the line's or the
+        segment's subject, else the template's default row).
+
+        Reads only the addon's own tables; the span's lines come from the
+        index (segment, id) and each "already logged" probe from the unique
+        index (logged segment, line): the plan is the same whatever the
+        statistics of tables that grow while the job runs.
+
+        :return: (list of dicts, id of the span's last line or None)
+        """
         segment = self.segment_id
         header_template = segment.interaction_template_id.id or None
         campaign = segment.campaign_id.id or None
-        deliver = SQL(
-            "CASE WHEN %s AND b.correspondence_type IN ('email', 'hard_copy') "
-            "THEN 'in_progress' ELSE 'none' END",
-            bool(self.send),
-        )
-        return SQL(
+        after, upto, limit = span
+        self.env.flush_all()
+        query = SQL(
             """
-            WITH batch AS (
-                SELECT l.*
+            WITH batch AS MATERIALIZED (
+                SELECT l.id, l.partner_id, l.company_partner_id, l.subject,
+                       l.interaction_template_id, l.correspondence_type, l.lang,
+                       l.evaluation, l.user_id
                   FROM crm_segment_line l
                  WHERE l.segment_id = %(segment)s AND l.id > %(after)s %(upto)s
                  ORDER BY l.id
                  %(limit)s
-            ), src AS (
-                SELECT b.id AS line_id, b.partner_id,
-                       COALESCE(b.company_partner_id, p.commercial_partner_id)
-                           AS company_partner_id,
-                       t.id AS template_id, t.group_id,
-                       CONCAT_WS(' - ', NULLIF(t.code, ''), NULLIF(p.name, ''))
-                           AS name,
-                       COALESCE(t.name ->> %(lang)s, t.name ->> 'en_US')
-                           AS description,
-                       CASE WHEN COALESCE(own.subject, '') != '' THEN own.subject
-                            WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
-                                 IS NOT NULL
-                            THEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
-                            ELSE NULLIF(def.subject, '') END AS subject,
-                       CASE WHEN COALESCE(own.subject, '') != '' THEN own.id
-                            WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
-                                 IS NOT NULL THEN NULL
-                            ELSE def.id END AS subject_row,
-                       CASE WHEN t.id = %(template)s THEN %(cost)s
-                            ELSE t.unit_cost END AS cost,
-                       CASE WHEN t.id = %(template)s THEN %(duration)s
-                            ELSE t.unit_duration END AS duration,
-                       CASE WHEN t.id = %(template)s
-                            THEN COALESCE(%(flow)s, t.information_flow)
-                            ELSE t.information_flow END AS information_flow,
-                       CASE WHEN t.id = %(template)s
-                            THEN COALESCE(%(initiated)s, t.initiated_by)
-                            ELSE t.initiated_by END AS initiated_by,
-                       b.correspondence_type, b.lang,
-                       COALESCE(%(campaign)s, t.campaign_id) AS campaign_id,
-                       CASE WHEN %(campaign)s::int IS NOT NULL THEN %(target)s
-                            ELSE t.campaign_target END AS campaign_target,
-                       CASE WHEN %(campaign)s::int IS NOT NULL THEN %(response)s
-                            ELSE t.campaign_response END AS campaign_response,
-                       e.id AS campaign_entry_id,
-                       b.evaluation,
-                       COALESCE(b.user_id, %(user)s) AS user_id,
-                       %(deliver)s AS delivery_status
-                  FROM batch b
-                  JOIN res_partner p ON p.id = b.partner_id
-                  JOIN crm_interaction_template t
-                    ON t.id = COALESCE(b.interaction_template_id, %(template)s)
-                  LEFT JOIN crm_interaction_template_lang own
-                    ON own.template_id = t.id AND own.lang = b.lang
-                  LEFT JOIN crm_interaction_template_lang def
-                    ON def.template_id = t.id AND def.lang = t.lang
-                  LEFT JOIN crm_campaign_entry e
-                    ON e.logged_segment_id = %(logged)s
-                   AND e.campaign_id = COALESCE(%(campaign)s, t.campaign_id)
             )
+            SELECT b.id AS line_id, b.partner_id, b.company_partner_id,
+                   t.id AS template_id,
+                   COALESCE(t.name ->> %(lang)s, t.name ->> 'en_US')
+                       AS description,
+                   CASE WHEN COALESCE(own.subject, '') != '' THEN own.subject
+                        WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
+                             IS NOT NULL
+                        THEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
+                        ELSE NULLIF(def.subject, '') END AS subject,
+                   CASE WHEN COALESCE(own.subject, '') != '' THEN own.id
+                        WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
+                             IS NOT NULL THEN NULL
+                        ELSE def.id END AS subject_row,
+                   CASE WHEN t.id = %(template)s THEN %(cost)s
+                        ELSE t.unit_cost END AS cost,
+                   CASE WHEN t.id = %(template)s THEN %(duration)s
+                        ELSE t.unit_duration END AS duration,
+                   CASE WHEN t.id = %(template)s
+                        THEN COALESCE(%(flow)s, t.information_flow)
+                        ELSE t.information_flow END AS information_flow,
+                   CASE WHEN t.id = %(template)s
+                        THEN COALESCE(%(initiated)s, t.initiated_by)
+                        ELSE t.initiated_by END AS initiated_by,
+                   b.correspondence_type, b.lang,
+                   COALESCE(%(campaign)s, t.campaign_id) AS campaign_id,
+                   CASE WHEN %(campaign)s::int IS NOT NULL THEN %(target)s
+                        ELSE t.campaign_target END AS campaign_target,
+                   CASE WHEN %(campaign)s::int IS NOT NULL THEN %(response)s
+                        ELSE t.campaign_response END AS campaign_response,
+                   e.id AS campaign_entry_id,
+                   b.evaluation,
+                   COALESCE(b.user_id, %(user)s) AS user_id,
+                   done.id IS NOT NULL AS logged
+              FROM batch b
+              JOIN crm_interaction_template t
+                ON t.id = COALESCE(b.interaction_template_id, %(template)s)
+              LEFT JOIN crm_interaction_template_lang own
+                ON own.template_id = t.id AND own.lang = b.lang
+              LEFT JOIN crm_interaction_template_lang def
+                ON def.template_id = t.id AND def.lang = t.lang
+              LEFT JOIN crm_campaign_entry e
+                ON e.logged_segment_id = %(logged)s
+               AND e.campaign_id = COALESCE(%(campaign)s, t.campaign_id)
+              LEFT JOIN LATERAL (
+                  SELECT i.id
+                    FROM crm_interaction i
+                   WHERE i.logged_segment_id = %(logged)s
+                     AND i.segment_line_id = b.id
+                   LIMIT 1
+              ) done ON TRUE
+             ORDER BY b.id
             """,
             segment=segment.id,
-            after=span[0],
-            upto=SQL("AND l.id <= %s", span[1]) if span[1] else SQL(""),
-            limit=SQL("LIMIT %s", span[2]) if span[2] else SQL(""),
+            after=after,
+            upto=SQL("AND l.id <= %s", upto) if upto else SQL(""),
+            limit=SQL("LIMIT %s", limit) if limit else SQL(""),
             lang=self.env.lang or "en_US",
             subject=segment.subject or None,
             template=header_template,
@@ -285,201 +229,83 @@ class CrmLoggedSegment(models.Model):
             target=bool(segment.campaign_target),
             response=bool(segment.campaign_response),
             user=segment.user_id.id or None,
-            deliver=deliver,
             logged=self.id,
         )
+        self.env.cr.execute(query)
+        columns = [column.name for column in self.env.cr.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in self.env.cr.fetchall()]
+        last_line = rows[-1]["line_id"] if rows else None
+        return [row for row in rows if not row["logged"]], last_line
 
-    def _log_insert_interactions(self, span, subjects, preallocate=False):
-        """One ``INSERT ... SELECT`` of the interactions of the next lines.
+    def _log_interaction_values(self, row, subjects):
+        """The values of the interaction of one line (extension point)."""
+        return {
+            "logged_segment_id": self.id,
+            "segment_line_id": row["line_id"],
+            "campaign_entry_id": row["campaign_entry_id"],
+            "partner_id": row["partner_id"],
+            "company_partner_id": row["company_partner_id"],
+            "date": self.date,
+            "template_id": row["template_id"],
+            "description": row["description"],
+            "subject": subjects.get(row["line_id"], row["subject"]),
+            "cost": row["cost"],
+            "duration": row["duration"],
+            "information_flow": row["information_flow"],
+            "initiated_by": row["initiated_by"],
+            "correspondence_type": row["correspondence_type"],
+            "lang": row["lang"],
+            "campaign_id": row["campaign_id"],
+            "campaign_target": row["campaign_target"],
+            "campaign_response": row["campaign_response"],
+            "evaluation": row["evaluation"],
+            "user_id": row["user_id"],
+            "company_id": self.segment_id.company_id.id,
+            "delivery_status": (
+                "in_progress"
+                if self.send and row["correspondence_type"] in ("email", "hard_copy")
+                else "none"
+            ),
+        }
 
-        :param dict subjects: {line id: rendered subject} of the lines whose
-            subject has placeholders
-        :param bool preallocate: give each e-mail line the id of its future
-            ``mail.mail`` (from the mails' sequence)
-        :return: list of dicts (id, line_id, mail_id), in line order; the
-            values written are in the cache of the new interactions, as
-            ``create`` leaves them
-        """
-        self.env.flush_all()
-        uid = self.env.uid
-        # what delivery reads of the new interactions, left in the cache
-        cached = CACHED_FIELDS if self.send else ()
-        query = SQL(
-            """
-            %(source)s, ins AS (
-                INSERT INTO crm_interaction (%(columns)s,
-                       create_uid, create_date, write_uid, write_date)
-                SELECT %(logged)s, src.line_id, campaign_entry_id, partner_id,
-                       company_partner_id, %(date)s, template_id, group_id, name,
-                       description, COALESCE(r.subject, src.subject), cost,
-                       duration, information_flow, initiated_by,
-                       correspondence_type, lang, campaign_id, campaign_target,
-                       campaign_response, evaluation, user_id, %(company)s,
-                       delivery_status,
-                       CASE WHEN %(preallocate)s
-                                 AND correspondence_type = 'email'
-                            THEN nextval(%(sequence)s) END,
-                       %(uid)s, NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM src
-                  LEFT JOIN unnest(%(line_ids)s::int[], %(subjects)s::varchar[])
-                       AS r(line_id, subject) ON r.line_id = src.line_id
-                 ORDER BY src.line_id
-                    ON CONFLICT (logged_segment_id, segment_line_id)
-                 WHERE segment_line_id IS NOT NULL DO NOTHING
-                RETURNING id, segment_line_id, mail_id %(returned)s
-            )
-            SELECT * FROM ins ORDER BY segment_line_id
-            """,
-            source=self._log_source(span),
-            line_ids=list(subjects),
-            subjects=list(subjects.values()),
-            logged=self.id,
-            columns=SQL(", ").join(SQL.identifier(name) for name in INSERTED_FIELDS),
-            returned=SQL("").join(SQL(", %s", SQL.identifier(name)) for name in cached),
-            preallocate=preallocate,
-            sequence=f"{self.env['mail.mail']._table}_id_seq",
-            date=self.date,
-            company=self.segment_id.company_id.id,
-            uid=uid,
-        )
-        rows = self.env.execute_query(query)
-        if not rows:
-            return []
-        interactions = self.env["crm.interaction"].browse([row[0] for row in rows])
-        cache = self.env.cache
-        for index, name in enumerate(cached, start=3):
-            cache.update(
-                interactions, interactions._fields[name], [r[index] for r in rows]
-            )
-        return [{"id": row[0], "line_id": row[1], "mail_id": row[2]} for row in rows]
-
-    def _log_recompute(self, interactions):
-        """What ``create`` does after its INSERT: the cached one2many of the
-        referenced records, the fields that depend on the new interactions,
-        the stored computed fields the INSERT did not write."""
-        for name in INSERTED_FIELDS:
-            for inverse in self.pool.field_inverses[interactions._fields[name]]:
-                self.env[inverse.model_name].invalidate_model([inverse.name])
-        inserted = [interactions._fields[name] for name in INSERTED_FIELDS]
-        # the INSERT wrote them: not recomputed, as create protects its values
-        with self.env.protecting(inserted, interactions):
-            interactions.modified(INSERTED_FIELDS, create=True)
-        todo = [
-            field
-            for field in interactions._fields.values()
-            if field.store
-            and field.compute
-            and field.column_type
-            and field.name not in INSERTED_FIELDS
-        ]
-        for field in todo:
-            self.env.add_to_compute(field, interactions)
-        if todo:
-            interactions.flush_recordset()
-
-    def _log_run_automations(self, interactions):
-        """Run the automated actions on creation of interactions, as the ORM's
-        create would, on the records they apply to."""
-        Automation = self.env["base.automation"]
-        automations = Automation._get_actions(interactions, CREATE_TRIGGERS)
-        if not automations:
-            return
-        records = interactions.with_env(automations.env)
-        for automation in automations.with_context(old_values=None):
-            candidates = records
-            if automation.sudo().filter_domain:
-                # the rule's own filter decides; SQL narrows the batch first
-                domain = safe_eval(
-                    automation.sudo().filter_domain, automation._get_eval_context()
-                )
-                try:
-                    candidates = (
-                        records.sudo()
-                        .search(expression.AND([domain, [("id", "in", records.ids)]]))
-                        .with_env(records.env)
-                    )
-                except (ValueError, UserError):
-                    candidates = records
-            automation._process(automation._filter_post(candidates, feedback=True))
-
-    def _log_render_subjects(self, span):
-        """Render the subjects with placeholders of the lines of ``span``, per
+    def _log_render_subjects(self, rows):
+        """Render the subjects with placeholders of the batch's lines, per
         language group, before their interactions are written: the e-mail,
         the letter and the Subject merge field show them.
 
         :return: {line id: rendered subject}
         """
         segment = self.segment_id
-        self.env.flush_all()
-        if self._log_subjects_static(span):
-            return {}
-        rows = self.env.execute_query(
-            SQL(
-                """
-                %s
-                SELECT line_id, partner_id, user_id, lang, subject, subject_row,
-                       template_id
-                  FROM src
-                 WHERE STRPOS(subject, '{{') > 0
-                """,
-                self._log_source(span),
-            )
-        )
-        if not rows:
+        todo = [row for row in rows if "{{" in (row["subject"] or "")]
+        if not todo:
             return {}
         render = self.env["crm.interaction.render"]
         Template = self.env["crm.interaction.template"]
         sources = {}
         items = []
-        for line_id, partner_id, user_id, lang, subject, row_id, template_id in rows:
-            key = (row_id, template_id)
+        for row in todo:
+            key = (row["subject_row"], row["template_id"])
             if key not in sources:
-                if row_id:
+                if row["subject_row"]:
                     # template rows are checked when saved
-                    sources[key] = (True, Template.browse(template_id).display_name)
+                    sources[key] = (
+                        True,
+                        Template.browse(row["template_id"]).display_name,
+                    )
                 else:
                     # typed on the segment or the line: simple fields only
                     sources[key] = (False, segment.display_name)
             trusted, where = sources[key]
             items.append(
-                (line_id, partner_id, user_id, lang, (subject, trusted, where))
+                (
+                    row["line_id"],
+                    row["partner_id"],
+                    row["user_id"],
+                    row["lang"],
+                    (row["subject"], trusted, where),
+                )
             )
         return render._render_texts(segment, items, escape=False)
-
-    def _log_subjects_static(self, span):
-        """Whether no subject of the lines of ``span`` can have placeholders:
-        neither the segment's nor its template's, and no line of the span has
-        its own template or a subject with placeholders (one index range
-        scan of the span's lines, no join)."""
-        segment = self.segment_id
-        texts = [
-            segment.subject,
-            *segment.interaction_template_id.language_ids.mapped("subject"),
-        ]
-        if any("{{" in (text or "") for text in texts):
-            return False
-        after, upto, limit = span
-        return not self.env.execute_query(
-            SQL(
-                """
-                SELECT 1
-                  FROM (SELECT l.interaction_template_id, l.subject
-                          FROM crm_segment_line l
-                         WHERE l.segment_id = %(segment)s AND l.id > %(after)s
-                               %(upto)s
-                         ORDER BY l.id
-                         %(limit)s) batch
-                 WHERE batch.interaction_template_id IS NOT NULL
-                    OR STRPOS(batch.subject, '{{') > 0
-                 LIMIT 1
-                """,
-                segment=segment.id,
-                after=after,
-                upto=SQL("AND l.id <= %s", upto) if upto else SQL(""),
-                limit=SQL("LIMIT %s", limit) if limit else SQL(""),
-            )
-        )
 
     def _log_finalize(self):
         """Close the logging job: follow-up segment, message, status."""

@@ -7,10 +7,12 @@ channel, which the job runner hands to as many workers (and servers) as the
 channel's capacity allows.  Without ``queue_job``, the ``ir.cron`` job logs the
 batches one after the other (``crm_logged_segment_job``).
 
-Exactly once on both paths: a batch writes its lines' interactions with
-``ON CONFLICT DO NOTHING`` on the unique (logged segment, line) index and
-delivers only what it wrote; a crash rolls the whole batch back, and a retry
-or a second worker on the same batch finds its lines logged and does nothing.
+Exactly once on both paths: a batch leaves out the lines whose interaction
+exists (unique index on logged segment and line, which also refuses a second
+one) and delivers only what it wrote; a crash rolls the whole batch back, and
+a retry or a second worker on the same batch finds its lines logged and does
+nothing.  Batches of one job share no row they write: progress is counted
+from the interactions.
 """
 
 import psycopg2
@@ -49,13 +51,14 @@ class CrmLoggedSegment(models.Model):
         ``queue_job`` is installed; else the background cron."""
         if not self._log_use_queue_job():
             return super()._log_enqueue()
+        from odoo.addons.queue_job.delay import group
+
         channel = self._log_queue_channel()
         for logged in self:
             logged.sudo().log_fanned_out = True
             job = logged.with_user(logged.user_id).with_company(logged.company_id)
-            ranges = logged._log_batch_ranges()
-            for after, upto in ranges:
-                job.with_delay(
+            batches = [
+                job.delayable(
                     channel=channel,
                     identity_key=f"crm_logged_segment:{logged.id}:{after}:{upto}",
                     description=self.env._(
@@ -65,8 +68,20 @@ class CrmLoggedSegment(models.Model):
                         last=upto,
                     ),
                 )._log_queue_batch(after, upto)
-            if not ranges:
-                job.with_delay(channel=channel)._log_queue_batch(0, 0)
+                for after, upto in logged._log_batch_ranges()
+            ] or [job.delayable(channel=channel)._log_queue_batch(0, 0)]
+            # batches finishing at the same time in two workers may each see
+            # the other's lines uncommitted: a last job closes the logging
+            # once all batches are done
+            group(*batches).on_done(
+                job.delayable(
+                    channel=channel,
+                    description=self.env._(
+                        "Close the logging of segment %(logged)s",
+                        logged=logged.display_name,
+                    ),
+                )._log_queue_finalize()
+            ).delay()
         return True
 
     def _log_queue_channel(self):
@@ -133,7 +148,7 @@ class CrmLoggedSegment(models.Model):
         )[0][0]
         if not locked:
             raise RetryableJobError("Batch taken by another worker", seconds=10)
-        logged.invalidate_recordset(["job_state", "canceled", "line_done"])
+        logged.invalidate_recordset(["job_state", "canceled"])
         if logged.job_state != "queued" or logged.canceled:
             # canceled: restoring the job queues its remaining batches again
             return self.env._("Not logged: the job is not queued any more.")
@@ -152,6 +167,17 @@ class CrmLoggedSegment(models.Model):
                 # Error (its other batches do nothing), a manager retries it
                 logged._log_job_failed(error)
                 return self.env._("Logging stopped on an error: %(error)s", error=error)
-        if logged.line_done >= logged.line_total:
-            logged._log_finalize()
+        logged._log_queue_finalize()
         return self.env._("%(count)s lines logged.", count=done)
+
+    def _log_queue_finalize(self):
+        """Close a fanned-out job whose lines are all logged (by the last
+        batch, or by the job that runs once all batches are done)."""
+        self.ensure_one()
+        self.invalidate_recordset(["job_state", "canceled", "line_done"])
+        if self.job_state != "queued" or self.canceled:
+            return self.env._("Not closed: the job is not queued any more.")
+        if self.line_done < self.line_total:
+            return self.env._("Not closed: lines are left to log.")
+        self._log_finalize()
+        return self.env._("Logging closed.")

@@ -36,7 +36,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import bootstrap
@@ -798,24 +800,68 @@ def tour_tests_present():
     )
 
 
-def install_queue_job(conf, db, addons_paths):
-    """Install OCA queue_job (optional for the addon) when it is on the addons
-    path, so that the tests of the fan-out over queue jobs run."""
-    if not any(
-        (Path(p) / "queue_job" / "__manifest__.py").is_file() for p in addons_paths
-    ):
-        info("queue_job is not on the addons path: its tests will be skipped")
+# the test addon that extends the records logging creates (tests/addons)
+TEST_ADDONS = ROOT / "tests" / "addons"
+TEST_EXTENSION = "crm_campaign_segment_extension_test"
+QUEUE_JOB_REQUIREMENT = "odoo-addon-queue-job>=18.0,<18.1"
+
+
+def fetch_queue_job():
+    """OCA queue_job 18.0 in .odoo/extra-addons, unpacked from its PyPI wheel
+    (never pip-installed: the wheel's odoo/addons folder would shadow Odoo)."""
+    target = FETCHED_ADDONS / "queue_job"
+    if (target / "__manifest__.py").is_file():
         return
-    step("Installing queue_job (optional) into the test database")
-    log_path = LOG_DIR / f"{db}-queue_job.log"
+    step(f"Fetching OCA queue_job 18.0 into {rel(FETCHED_ADDONS)} (its PyPI wheel)")
+    with tempfile.TemporaryDirectory() as folder:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                QUEUE_JOB_REQUIREMENT,
+                "-d",
+                folder,
+            ],
+            check=False,
+        )
+        wheels = sorted(Path(folder).glob("odoo_addon_queue_job-*.whl"))
+        if run.returncode != 0 or not wheels:
+            raise Fail(
+                f"pip download {QUEUE_JOB_REQUIREMENT} failed: the tests of the"
+                " fan-out over queue jobs need it (see README.md)."
+            )
+        prefix = "odoo/addons/queue_job/"
+        with zipfile.ZipFile(wheels[-1]) as archive:
+            for name in archive.namelist():
+                if name.startswith(prefix) and not name.endswith("/"):
+                    path = target / name[len(prefix) :]
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(archive.read(name))
+    ok(f"queue_job unpacked into {rel(target)}")
+
+
+def install_test_addons(conf, db):
+    """Install OCA queue_job and the test extension addon into the test
+    database, so that the tests of the fan-out and of extensions run."""
+    step(f"Installing queue_job and {TEST_EXTENSION} into the test database")
+    log_path = LOG_DIR / f"{db}-test-addons.log"
     run = run_odoo_logged(
         odoo_cmd(
-            conf, db, "-i", "queue_job", "--stop-after-init", "--max-cron-threads=0"
+            conf,
+            db,
+            "-i",
+            f"queue_job,{TEST_EXTENSION}",
+            "--stop-after-init",
+            "--max-cron-threads=0",
         ),
         log_path,
     )
     if run.returncode != 0 or run.problems:
-        raise Fail(f"Installing queue_job failed: see {rel(log_path)}")
+        raise Fail(f"Installing the test addons failed: see {rel(log_path)}")
 
 
 def cmd_test(args):
@@ -829,6 +875,10 @@ def cmd_test(args):
     pytest_args = shlex.split(os.environ.get("TESTS", ""))
     if not pytest_args and (ROOT / "scripts" / "tests").is_dir():
         run_script_tests()
+    fetch_queue_job()
+    addons_paths = [*addons_paths, TEST_ADDONS]
+    if FETCHED_ADDONS not in addons_paths:
+        addons_paths.insert(1, FETCHED_ADDONS)
     with TemporaryDatabase("test") as tmp:
         conf = write_config(
             tmp.conf,
@@ -838,7 +888,7 @@ def cmd_test(args):
             {"http_interface": "127.0.0.1", "max_cron_threads": "0"},
         )
         install(conf, tmp.name, demo=True, label="Installing the addon")
-        install_queue_job(conf, tmp.name, addons_paths)
+        install_test_addons(conf, tmp.name)
 
         step("Running the tests with pytest-odoo")
         cmd = [

@@ -7,11 +7,14 @@
   set-up, so `make test` runs them with Odoo's own test runner after pytest.
 """
 
+import os
 from pathlib import Path
 
 import _pytest.pathlib
 import pytest
 from devtool import ADDONS_DIR, MODULE, ROOT
+
+TOUR_SKIP_REASON = "browser tour: Odoo's test runner runs it after pytest"
 
 
 def _addon_module_name(path):
@@ -39,9 +42,26 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    skip = pytest.mark.skip(
-        reason="browser tour: Odoo's test runner runs it after pytest"
-    )
+    skip = pytest.mark.skip(reason=TOUR_SKIP_REASON)
     for item in items:
         if "tour" in (getattr(getattr(item, "cls", None), "test_tags", None) or ()):
             item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped test fails the run (browser tours excepted, which
+    Odoo's test runner runs after pytest): CI must run every test."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or os.environ.get("CI", "").lower() not in (
+        "1",
+        "true",
+        "yes",
+    ):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+    if TOUR_SKIP_REASON in str(reason):
+        return
+    report.outcome = "failed"
+    report.longrepr = f"Skipped, which CI=true forbids: {reason}"

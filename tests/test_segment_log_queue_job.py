@@ -55,6 +55,8 @@ class TestLogWithQueueJob(SegmentLogCase):
                 order="id",
             )
             .filtered(lambda job: job.records == logged)
+            # in the order of their lines
+            .sorted(lambda job: job.args)
         )
 
     def _perform(self, job):
