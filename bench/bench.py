@@ -10,7 +10,8 @@ set-based and times each suite against its anchor in the same run::
 Suites: ``steps`` (the segment builder), ``opportunities`` (opportunities
 from a segment of at most 10,000 lines), ``docx`` (the Word merge), ``logging``
 (logging a segment against Odoo's Email Marketing), ``logging_memory`` (peak
-memory of a large logging job). Everything runs in one transaction per suite,
+memory of a large logging job), ``fanout`` (one logging job over one, then
+two queue_job worker processes). Everything runs in one transaction per suite,
 rolled back at the end unless ``--keep``.
 """
 
@@ -27,6 +28,7 @@ SUITES = {
     "docx": "bench_docx",
     "logging": "bench_logging",
     "logging_memory": "bench_logging:run_memory",
+    "fanout": "bench_fanout",
 }
 
 

@@ -101,14 +101,27 @@ def _log_in_background(env, segment, send):
     cr.commit()
     Job = env["crm.logged.segment"]
     batches = 0
+    times = []
     while logged.job_state == "queued":
+        batch_start = time.perf_counter()
         Job._cron_log_segments()
         cr.commit()
         env.invalidate_all()
+        times.append(time.perf_counter() - batch_start)
         batches += 1
     seconds = time.perf_counter() - start
     if logged.job_state != "done":
         raise RuntimeError(f"{logged.name}: {logged.job_state}")
+    # the tables logging writes are not analyzed meanwhile: a batch must cost
+    # the same at the end of the job as at its start
+    if len(times) >= 4:
+        edge = max(1, len(times) // 5)
+        first = sorted(times[:edge])[edge // 2]
+        last = sorted(times[-edge:])[edge // 2]
+        _write(
+            f"{logged.name}: batch {first:.2f} s at the start, {last:.2f} s at "
+            f"the end ({last / first:.2f} x, {len(times)} batches)\n"
+        )
     return logged, seconds, batches, cr.sql_log_count - queries
 
 

@@ -1,8 +1,20 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import re
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .res_partner import CORRESPONDENCE_TYPES
+
+# an image pasted into an HTML body: <img src="data:image/png;base64,...">
+INLINE_IMAGE = re.compile(
+    r"""(?P<before><img\b[^>]*?\bsrc=["'])"""
+    r"data:image/[\w.+-]+;base64,(?P<data>[A-Za-z0-9+/=\s]+)"
+    r"""(?P<after>["'])""",
+    re.IGNORECASE,
+)
 
 INFORMATION_FLOWS = [("outbound", "Outbound"), ("inbound", "Inbound")]
 INITIATED_BY = [("us", "Us"), ("them", "Them")]
@@ -165,6 +177,52 @@ class CrmInteractionTemplateLang(models.Model):
             "An interaction template has at most one row per language.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._inline_images_to_urls(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._inline_images_to_urls(vals)
+        return super().write(vals)
+
+    @api.model
+    def _inline_images_to_urls(self, vals):
+        """Images pasted into a body (``data:`` URLs) become attachments, as
+        in Odoo's Email Marketing: each e-mail and letter then links the
+        same image instead of carrying it, and no message of a logged segment
+        gets an attachment per image."""
+        for fname in ("body_html", "letter_body"):
+            html = vals.get(fname)
+            if not html or "data:image/" not in html:
+                continue
+            images = {}
+
+            def to_url(match, images=images):
+                data = re.sub(r"\s+", "", match.group("data"))
+                if data not in images:
+                    attachment = (
+                        self.env["ir.attachment"]
+                        .sudo()
+                        .create(
+                            {
+                                "name": f"image{len(images) + 1}",
+                                "datas": data,
+                                "res_model": self._name,
+                            }
+                        )
+                    )
+                    attachment.generate_access_token()
+                    images[data] = (
+                        f"/web/image/{attachment.id}"
+                        f"?access_token={attachment.access_token}"
+                    )
+                return match.group("before") + images[data] + match.group("after")
+
+            converted = INLINE_IMAGE.sub(to_url, str(html))
+            vals[fname] = Markup(converted) if isinstance(html, Markup) else converted
 
     @api.constrains("word_document", "word_document_name")
     def _check_word_document(self):

@@ -3,6 +3,7 @@
 run, after the job's cursor; Odoo's cron runner loops while lines remain."""
 
 import logging
+import time
 from datetime import timedelta
 
 import psycopg2.errors
@@ -14,6 +15,13 @@ from odoo.tools import SQL
 _logger = logging.getLogger(__name__)
 
 LOG_CRON = "crm_campaign_segment.ir_cron_crm_segment_log"
+# Odoo's cron runner calls the job up to 10 times per run
+# (MAX_BATCH_PER_CRON_JOB): a run stays within the time budget when each call
+# stays within a tenth of it
+CRON_CALLS_PER_RUN = 10
+# seconds per line of the last batch of each job in this process, by
+# (database, job id): the next batch is sized to fit the budget
+_SECONDS_PER_LINE = {}
 # a job locked by another transaction is tried again after this delay
 LOCKED_RETRY_DELAY = timedelta(minutes=1)
 
@@ -94,10 +102,35 @@ class CrmLoggedSegment(models.Model):
         logged.invalidate_recordset(["job_state", "canceled", "log_cursor"])
         if logged.job_state != "queued" or logged.canceled:
             return None
-        done = logged._log_batch(self._log_batch_size())
+        start = time.monotonic()
+        done = logged._log_batch(self._log_call_batch_size())
+        if done:
+            _SECONDS_PER_LINE[self._log_rate_key()] = (time.monotonic() - start) / done
         if not done or not logged._log_has_pending():
+            _SECONDS_PER_LINE.pop(self._log_rate_key(), None)
             logged._log_finalize()
         return done
+
+    def _log_rate_key(self):
+        return (self.env.cr.dbname, self.id)
+
+    def _log_call_batch_size(self):
+        """Lines of this job's next batch on the cron path: the batch size,
+        fewer when the last batch showed that it would not fit in a tenth of
+        the cron run's time budget (``crm_campaign_segment.cron_time_budget``,
+        60 seconds), so that a run ends well before Odoo's real-time limit
+        even on a busy machine."""
+        size = self._log_batch_size()
+        rate = _SECONDS_PER_LINE.get(self._log_rate_key())
+        if not rate:
+            return size
+        budget = float(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_campaign_segment.cron_time_budget", 60)
+        )
+        fits = int(budget / CRON_CALLS_PER_RUN / rate)
+        return max(1, min(size, fits))
 
     def _log_has_pending(self):
         """Whether lines are left after the cursor (one index probe)."""

@@ -1002,6 +1002,10 @@ def cmd_bench(args):
         return
     step("Checking prerequisites")
     addons_paths = check_all(("requirements.txt", "requirements-test.txt"))
+    # the fan-out suite runs queue jobs
+    fetch_queue_job()
+    if FETCHED_ADDONS not in addons_paths:
+        addons_paths.insert(1, FETCHED_ADDONS)
     extra = shlex.split(os.environ.get("BENCH_ARGS", ""))
     given = os.environ.get("BENCH_DB", "").strip()
 
@@ -1031,15 +1035,16 @@ def cmd_bench(args):
         with TemporaryDatabase("bench") as tmp:
             conf = write_config(tmp.conf, tmp.name, addons_paths, free_port())
             install(conf, tmp.name, demo=False, label="Installing the addon")
-            # the anchor of the logging suite: Odoo's Email Marketing, same run
-            step("Installing mass_mailing (the logging suite's anchor)")
+            # the anchor of the logging suite: Odoo's Email Marketing, same run;
+            # OCA queue_job for the fan-out suite
+            step("Installing mass_mailing (the logging suite's anchor) and queue_job")
             log_path = LOG_DIR / f"{tmp.name}-mass_mailing.log"
             run = run_odoo_logged(
                 odoo_cmd(
                     conf,
                     tmp.name,
                     "-i",
-                    "mass_mailing",
+                    "mass_mailing,queue_job",
                     "--stop-after-init",
                     "--without-demo=all",
                     "--max-cron-threads=0",

@@ -49,6 +49,27 @@ class TestLogBatches(SegmentLogCase):
         job_model._cron_log_segments()
         self.env.invalidate_all()
 
+    def test_cron_batches_fit_the_time_budget(self):
+        """After a batch that would not fit a tenth of the cron run's time
+        budget, the next batches are smaller: a run ends within its budget."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_campaign_segment.cron_time_budget", "0.000001"
+        )
+        segment = self._make_segment(
+            "email", partners=self.visitors[:7], send_word_as_attachment=False
+        )
+        logged = self.env["crm.logged.segment"].browse(
+            segment.with_user(self.user).log_segment(send=True)
+        )
+        Job = self.env["crm.logged.segment"]
+        done = []
+        while logged.job_state == "queued":
+            self._run(Job)
+            done.append(logged.line_done)
+        # the configured 3 lines first, then one line per batch
+        self.assertEqual(done, [3, 4, 5, 6, 7])
+        self.assertEqual(len(logged.interaction_ids.mail_id), 7)
+
     @unittest.skipUnless(shutil.which("pdftotext"), "pdftotext is not installed")
     def test_letters_per_batch_once_after_a_crash(self):
         partners = self.visitors[:7]

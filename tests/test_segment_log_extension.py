@@ -140,3 +140,45 @@ class TestLogThroughCreate(SegmentLogCase):
         self.env.invalidate_all()
         self.assertEqual(logged.job_state, "done")
         self._check_extended(logged, 7)
+
+
+# a 1x1 transparent PNG
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8A"
+    "AAAASUVORK5CYII="
+)
+
+
+@tagged("post_install", "-at_install")
+class TestPastedImages(SegmentLogCase):
+    def test_pasted_image_becomes_one_attachment(self):
+        """An image pasted into a template body is stored once as an
+        attachment; the logged e-mails link it instead of carrying it."""
+        body = "<p>Hello {{ object.name }}</p>" + (
+            f'<img src="data:image/png;base64,{PIXEL}">'
+        )
+        row = self.template.language_ids[:1]
+        row.write({"body_html": body})
+        self.assertNotIn("data:image", row.body_html)
+        self.assertIn("/web/image/", row.body_html)
+        image = self.env["ir.attachment"].search(
+            [("res_model", "=", row._name), ("name", "=", "image1")],
+            order="id desc",
+            limit=1,
+        )
+        self.assertTrue(image.access_token)
+        self.assertIn(f"/web/image/{image.id}?access_token=", row.body_html)
+        segment = self._make_segment("email", send_word_as_attachment=False)
+        logged = self.env["crm.logged.segment"].browse(
+            segment.with_user(self.user).log_segment(send=True)
+        )
+        mails = logged.interaction_ids.mail_id
+        self.assertEqual(len(mails), 3)
+        for mail in mails:
+            self.assertNotIn("data:image", mail.body_html)
+            self.assertNotIn("data:image", str(mail.mail_message_id.body))
+            self.assertFalse(
+                mail.mail_message_id.attachment_ids.filtered(
+                    lambda a: a.mimetype == "image/png"
+                )
+            )
