@@ -155,7 +155,11 @@ class CrmInteraction(models.Model):
         mails = (
             self.env["mail.mail"]
             .sudo()
-            .with_context(mail_create_nolog=True, mail_notrack=True)
+            # a valid default state: mail.mail's default_get then keeps the
+            # context as it is instead of making a new one per e-mail
+            .with_context(
+                mail_create_nolog=True, mail_notrack=True, default_state="outgoing"
+            )
             .create(
                 interactions._prepare_mail_values(
                     segment, bodies, by_interaction, other_attachments.ids
@@ -236,6 +240,8 @@ class CrmInteraction(models.Model):
         ):
             reply_to[email_from] = self.sudo()._notify_get_reply_to(default=email_from)
         names = {record.id: record.display_name for record in self.sudo()}
+        # the author mail.message's create would compute for each e-mail
+        author_id = self.env.user.partner_id.id
         vals_list = []
         for interaction_id in self.ids:
             user_id, partner_id, subject = values_by_id[interaction_id]
@@ -252,6 +258,7 @@ class CrmInteraction(models.Model):
                     "subject": subject,
                     "body": body,
                     "body_html": body,
+                    "author_id": author_id,
                     "email_from": email_from,
                     "reply_to": reply_to[email_from][interaction_id],
                     "message_id": Message._get_message_id(values),
