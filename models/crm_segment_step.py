@@ -214,17 +214,6 @@ class CrmSegmentStepEngine(models.Model):
 
     _inherit = "crm.segment.step"
 
-    def unlink(self):
-        # the history has no foreign key to cascade with
-        ids = tuple(self.ids)
-        result = super().unlink()
-        if ids:
-            self.env.execute_query(
-                SQL("DELETE FROM crm_segment_history WHERE step_id IN %s", ids)
-            )
-            self.env["crm.segment.history"].invalidate_model()
-        return result
-
     @api.model
     def _criteria_set_sql(self, criteria_steps, depth=0):
         """SELECT of the contacts a list of ``(mode, filter_values)`` gives,

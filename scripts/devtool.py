@@ -864,6 +864,155 @@ def install_test_addons(conf, db):
         raise Fail(f"Installing the test addons failed: see {rel(log_path)}")
 
 
+def previous_version_commit():
+    """(commit, version) of the newest state of the previous version of the
+    addon (the parent of the oldest commit at the current version), or None
+    when the history does not reach it (a shallow clone)."""
+    current = manifest()["version"]
+    commits = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "--format=%H", "--", "__manifest__.py"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    oldest_current = None
+    for commit in commits:
+        text = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{commit}:__manifest__.py"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        version = ast.literal_eval(text or "{}").get("version")
+        if version == current:
+            oldest_current = commit
+        elif oldest_current:
+            parent = subprocess.run(
+                ["git", "-C", str(ROOT), "rev-parse", f"{oldest_current}^"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            return (parent, version) if parent else None
+    return None
+
+
+# SQL checks of a database updated from the previous version: (what, query
+# returning true when it holds)
+UPGRADE_CHECKS = (
+    (
+        "the link of interactions to e-mails is an ordinary foreign key",
+        """SELECT bool_and(NOT condeferrable) FROM pg_constraint
+            WHERE conrelid = 'crm_interaction'::regclass AND contype = 'f'
+              AND conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                    WHERE attrelid = 'crm_interaction'::regclass
+                      AND attname = 'mail_id')]::smallint[]""",
+    ),
+    (
+        "the step history has its foreign keys",
+        """SELECT COUNT(*) >= 3 FROM pg_constraint
+            WHERE conrelid = 'crm_segment_history'::regclass AND contype = 'f'""",
+    ),
+    (
+        "history rows of deleted steps are gone",
+        "SELECT NOT EXISTS (SELECT 1 FROM crm_segment_history WHERE step_id = -1)",
+    ),
+    (
+        "the old counter column of logged segments is gone",
+        """SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns
+            WHERE table_name = 'crm_logged_segment' AND column_name = 'line_done')""",
+    ),
+)
+
+
+def run_upgrade_test(odoo_addons):
+    """Install the previous version of the addon with its demo data, update it
+    to this checkout, and check what the migration must change."""
+    found = previous_version_commit()
+    if not found:
+        shallow = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--is-shallow-repository"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if shallow == "true":
+            warn("upgrade test NOT run: this clone is shallow (git fetch --unshallow)")
+            return
+        raise Fail("upgrade test: no earlier version of the addon in the history")
+    commit, version = found
+    step(f"Upgrade test: {version} ({commit[:7]}) updated to this checkout")
+    with tempfile.TemporaryDirectory(dir=WORK) as folder:
+        old_addons = Path(folder)
+        target = old_addons / MODULE
+        target.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+        with TemporaryDatabase("upgrade") as tmp:
+            old_conf = write_config(
+                WORK / f"{tmp.name}-old.conf",
+                tmp.name,
+                [old_addons, *odoo_addons],
+                free_port(),
+            )
+            try:
+                install(old_conf, tmp.name, demo=True, label="previous version")
+            finally:
+                old_conf.unlink(missing_ok=True)
+            with pg_connect(tmp.name) as conn, conn.cursor() as cr:
+                # a history row whose step is gone, as the previous version
+                # could leave: the migration must remove it
+                cr.execute(
+                    """
+                    INSERT INTO crm_segment_history
+                           (step_id, segment_id, partner_id, operation)
+                    SELECT -1, segment_id, partner_id, 'insert'
+                      FROM crm_segment_history LIMIT 1
+                    """
+                )
+            conn.close()
+            conf = write_config(
+                tmp.conf, tmp.name, [ADDONS_DIR, *odoo_addons], free_port()
+            )
+            log_path = LOG_DIR / f"{tmp.name}-update.log"
+            run = run_odoo_logged(
+                odoo_cmd(
+                    conf,
+                    tmp.name,
+                    "-u",
+                    MODULE,
+                    "--stop-after-init",
+                    "--max-cron-threads=0",
+                ),
+                log_path,
+            )
+            if run.returncode != 0 or run.problems:
+                run.print_failure()
+                raise Fail(f"upgrade test: the update failed, see {rel(log_path)}")
+            failed = []
+            with pg_connect(tmp.name) as conn, conn.cursor() as cr:
+                cr.execute(
+                    "SELECT latest_version FROM ir_module_module WHERE name = %s",
+                    [MODULE],
+                )
+                if cr.fetchone()[0] != manifest()["version"]:
+                    failed.append("the module is at the new version")
+                for what, query in UPGRADE_CHECKS:
+                    cr.execute(query)
+                    if not cr.fetchone()[0]:
+                        failed.append(what)
+            conn.close()
+            if failed:
+                raise Fail(
+                    "upgrade test: not so after the update: " + "; ".join(failed)
+                )
+    ok(f"upgrade test: {version} updated to {manifest()['version']}")
+
+
 def cmd_test(args):
     started = time.monotonic()
     step("Checking prerequisites")
@@ -925,7 +1074,16 @@ def cmd_test(args):
             )
         else:
             run_tours(conf, tmp.name)
+    if not pytest_args:
+        run_upgrade_test(odoo_addons_only(addons_paths))
     ok(f"make test passed in {time.monotonic() - started:.0f}s")
+
+
+def odoo_addons_only(addons_paths):
+    """The addons path without this checkout nor the test addons."""
+    return [
+        path for path in addons_paths if Path(path) not in (ADDONS_DIR, TEST_ADDONS)
+    ]
 
 
 def in_ci():
