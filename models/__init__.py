@@ -5,6 +5,7 @@ from . import crm_business_relation
 from . import crm_mailing_group
 from . import res_partner
 from . import crm_interaction_template
+from . import crm_interaction_template_lang
 from . import crm_interaction_group
 from . import utm_campaign
 from . import crm_segment
@@ -20,7 +21,6 @@ from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_interaction_render
 from . import crm_interaction_render_docx
-from . import crm_interaction_template_trust
 from . import crm_segment_logging
 from . import crm_logged_segment_job
 from . import crm_logged_segment_cron
@@ -32,7 +32,6 @@ from . import crm_segment_opportunity
 from . import utm_campaign_statistics
 from . import mail_thread
 from . import res_partner_response
-from . import crm_interaction_template_response
 from . import crm_consent_log
 from . import res_partner_consent
 from . import mail_blacklist

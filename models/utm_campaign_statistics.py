@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .crm_interaction_template_response import RESPONSE_TEMPLATE_XMLID
+from .crm_interaction_template import RESPONSE_TEMPLATE_XMLID
 
 STATISTICS_FIELDS = (
     "interaction_count",
