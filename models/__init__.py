@@ -31,14 +31,11 @@ from . import crm_interaction_response
 from . import crm_segment_opportunity
 from . import utm_campaign_statistics
 from . import mail_thread
-from . import res_partner_response
 from . import crm_consent_log
-from . import res_partner_consent
 from . import mail_blacklist
 from . import crm_interaction_consent
 from . import crm_segment_consent
 from . import crm_campaign_target
-from . import res_partner_campaign
 from . import utm_campaign_price
 from . import product_pricelist
 from . import sale_order_line

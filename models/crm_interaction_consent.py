@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, email_normalize
 
-from .res_partner_consent import UNSUBSCRIBE_ROUTE
+from .res_partner import UNSUBSCRIBE_ROUTE
 
 UNSUBSCRIBE_EXPRESSION = "unsubscribe_url"
 # the placeholder as written, and as an HTML sanitizer may leave it in an href

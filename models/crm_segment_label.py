@@ -25,21 +25,6 @@ def _label_pages(records, columns, rows):
     return pages
 
 
-class ResPartner(models.Model):
-    _inherit = "res.partner"
-
-    def _get_label_lines(self):
-        """Name, then the address in the format of the contact's country."""
-        self.ensure_one()
-        # a person's address starts with its company's name
-        address = self._display_address(
-            without_company=self.commercial_partner_id == self
-        )
-        lines = [self.name or ""]
-        lines += [line.strip() for line in address.split("\n") if line.strip()]
-        return lines
-
-
 class CrmSegment(models.Model):
     _inherit = "crm.segment"
 
