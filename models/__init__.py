@@ -29,14 +29,12 @@ from . import crm_interaction_delivery
 from . import mail_mail
 from . import crm_interaction_response
 from . import crm_segment_opportunity
-from . import utm_campaign_statistics
 from . import mail_thread
 from . import crm_consent_log
 from . import mail_blacklist
 from . import crm_interaction_consent
 from . import crm_segment_consent
 from . import crm_campaign_target
-from . import utm_campaign_price
 from . import product_pricelist
 from . import sale_order_line
 from . import crm_segment_label
