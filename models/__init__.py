@@ -20,7 +20,6 @@ from . import crm_logged_segment
 from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_interaction_render
-from . import crm_interaction_render_docx
 from . import crm_segment_logging
 from . import crm_logged_segment_job
 from . import crm_logged_segment_cron

@@ -2,68 +2,11 @@
 """Consent in campaign e-mails: the unsubscribe link and the RFC 8058 headers
 of every e-mail, and one e-mail per address."""
 
-from markupsafe import Markup, escape
-
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, email_normalize
 
-from .res_partner import UNSUBSCRIBE_ROUTE
-
-UNSUBSCRIBE_EXPRESSION = "unsubscribe_url"
-# the placeholder as written, and as an HTML sanitizer may leave it in an href
-UNSUBSCRIBE_PLACEHOLDERS = (
-    "{{ unsubscribe_url }}",
-    "{{unsubscribe_url}}",
-    "%7B%7B%20unsubscribe_url%20%7D%7D",
-    "%7B%7Bunsubscribe_url%7D%7D",
-)
-
-
-def add_unsubscribe_link(body, url, label):
-    """``body`` with its unsubscribe placeholders replaced by ``url``, or with a
-    link appended at the end when it has none."""
-    body = str(body or "")
-    if any(placeholder in body for placeholder in UNSUBSCRIBE_PLACEHOLDERS):
-        for placeholder in UNSUBSCRIBE_PLACEHOLDERS:
-            body = body.replace(placeholder, str(escape(url)))
-        return body
-    if UNSUBSCRIBE_ROUTE + "?" in body:
-        return body  # has its link already
-    # written as the HTML sanitizer writes it: the body stays sanitized
-    link = Markup('<p style="font-size:small"><a href="%s">%s</a></p>') % (url, label)
-    return str(Markup(body) + link)
-
-
-def unsubscribe_headers(url):
-    return {
-        "List-Unsubscribe": f"<{url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Precedence": "list",
-    }
-
-
-class CrmInteractionRender(models.AbstractModel):
-    _inherit = "crm.interaction.render"
-
-    @api.model
-    def _check_expressions(self, expressions, where, trusted):
-        """``{{ unsubscribe_url }}`` is filled in per e-mail, not rendered."""
-        expressions = [e for e in expressions if e.strip() != UNSUBSCRIBE_EXPRESSION]
-        return super()._check_expressions(expressions, where, trusted)
-
-    @api.model
-    def _render_expressions(
-        self, segment, expressions, partner_ids, salesperson, lang, trusted, where
-    ):
-        kept = {e for e in expressions if e.strip() != UNSUBSCRIBE_EXPRESSION}
-        result = super()._render_expressions(
-            segment, kept, partner_ids, salesperson, lang, trusted, where
-        )
-        for expression in set(expressions) - kept:
-            # left as it is: the delivery puts each contact's link there
-            result[expression] = dict.fromkeys(partner_ids, "{{ unsubscribe_url }}")
-        return result
+from .crm_interaction_render import add_unsubscribe_link, unsubscribe_headers
 
 
 class CrmInteraction(models.Model):

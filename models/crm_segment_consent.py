@@ -9,7 +9,7 @@ from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .crm_interaction_consent import add_unsubscribe_link, unsubscribe_headers
+from .crm_interaction_render import add_unsubscribe_link, unsubscribe_headers
 from .crm_logged_segment import field_labels
 
 CONSENT_ENGINE_FIELDS = {"one_email_per_address", "consent_excluded_count"}
