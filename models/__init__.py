@@ -24,14 +24,11 @@ from . import crm_segment_logging
 from . import crm_logged_segment_job
 from . import crm_logged_segment_cron
 from . import crm_logged_segment_queue
-from . import crm_interaction_delivery
 from . import mail_mail
-from . import crm_interaction_response
 from . import crm_segment_opportunity
 from . import mail_thread
 from . import crm_consent_log
 from . import mail_blacklist
-from . import crm_interaction_consent
 from . import crm_segment_consent
 from . import crm_campaign_target
 from . import product_pricelist
