@@ -3,38 +3,7 @@
 
 from odoo import models
 
-
-def _label_pages(records, columns, rows):
-    """The labels of the records' contacts, sheet by sheet, row by row (left
-    to right); each record starts on a new sheet.
-
-    One list for all the records: the report prints them in one document
-    (wkhtmltopdf builds without patched Qt print one HTML document only)."""
-    per_page = columns * rows
-    pages = []
-    for record in records:
-        labels = [
-            partner._get_label_lines() for partner in record._get_label_partners()
-        ]
-        for start in range(0, len(labels), per_page):
-            page = labels[start : start + per_page]
-            page += [[]] * (per_page - len(page))
-            pages.append(
-                [page[row : row + columns] for row in range(0, per_page, columns)]
-            )
-    return pages
-
-
-class CrmSegment(models.Model):
-    _inherit = "crm.segment"
-
-    def _get_label_partners(self):
-        """The contacts of the lines, in the order of the lines."""
-        self.ensure_one()
-        return self.line_ids.sorted("id").partner_id
-
-    def _get_label_pages(self, columns, rows):
-        return _label_pages(self, columns, rows)
+from .crm_segment import _label_pages
 
 
 class CrmLoggedSegment(models.Model):
