@@ -18,15 +18,10 @@ from . import crm_logged_segment
 from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_interaction_render
-from . import crm_logged_segment_job
-from . import crm_logged_segment_cron
-from . import crm_logged_segment_queue
 from . import mail_mail
 from . import mail_thread
 from . import crm_consent_log
 from . import mail_blacklist
-from . import crm_segment_consent
 from . import crm_campaign_target
 from . import product_pricelist
 from . import sale_order_line
-from . import crm_segment_label
