@@ -14,6 +14,7 @@ from . import crm_segment_filter_mixin
 from . import crm_segment_step
 from . import crm_segment_history
 from . import crm_segment_criteria
+from . import crm_segment_criteria_step
 from . import crm_logged_segment
 from . import crm_campaign_entry
 from . import crm_interaction
