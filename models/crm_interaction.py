@@ -651,9 +651,10 @@ class CrmInteraction(models.Model):
         """
         covered = self._consent_covered()
         if not covered:
-            return self._queue_segment_emails(segment)
+            self._queue_segment_emails(segment)
+            return
         covered_records = self.browse(list(covered))
-        result = (self - covered_records)._queue_segment_emails(segment)
+        (self - covered_records)._queue_segment_emails(segment)
         self.env.flush_all()
         self.env.execute_query(
             SQL(
@@ -674,7 +675,6 @@ class CrmInteraction(models.Model):
         covered_records.invalidate_recordset(
             ["covered_by_id", "mail_id", "delivery_status", "delivery_error"]
         )
-        return result
 
     def _queue_segment_emails(self, segment):
         """Queue one ``mail.mail`` per interaction of ``segment`` (one batch):
