@@ -10,7 +10,7 @@ opts out at once; the page's form confirms with the person's choice.
 from odoo import http
 from odoo.http import request
 
-from ..models.res_partner_consent import UNSUBSCRIBE_ROUTE
+from ..models.res_partner import UNSUBSCRIBE_ROUTE
 
 LINK_FIELDS = ("partner_id", "email", "topic", "ts", "token")
 

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from .crm_logged_segment import MANAGER_GROUP, field_labels
 
@@ -35,6 +36,26 @@ class CrmCampaignEntry(models.Model):
     cost = fields.Float(compute="_compute_totals", digits="Product Price")
     duration = fields.Float(compute="_compute_totals")
     canceled = fields.Boolean(readonly=True)
+    # the response funnel of the entry
+    target_contact_count = fields.Integer(
+        string="Target Contacts", compute="_compute_response_statistics"
+    )
+    reached_contact_count = fields.Integer(
+        string="Reached Contacts", compute="_compute_response_statistics"
+    )
+    response_contact_count = fields.Integer(
+        string="Responding Contacts",
+        compute="_compute_response_statistics",
+        help="Target contacts of this logged segment who responded to the campaign.",
+    )
+    response_rate = fields.Float(
+        string="Response Rate (%)", compute="_compute_response_statistics"
+    )
+    counted_cost = fields.Float(
+        string="Cost (Not Canceled)",
+        compute="_compute_response_statistics",
+        digits="Product Price",
+    )
 
     _sql_constraints = [
         (
@@ -57,6 +78,48 @@ class CrmCampaignEntry(models.Model):
             entry.interaction_count, entry.cost, entry.duration = totals.get(
                 entry._origin, (0, 0.0, 0.0)
             )
+
+    def _compute_response_statistics(self):
+        counts = {}
+        if self._origin.ids:
+            self.env["crm.interaction"].flush_model()
+            counts = {
+                row[0]: row[1:]
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                SELECT i.campaign_entry_id,
+                       COUNT(DISTINCT i.partner_id) FILTER (WHERE i.campaign_target),
+                       COUNT(DISTINCT i.partner_id) FILTER (
+                           WHERE i.campaign_target
+                             AND i.delivery_status = 'delivered'),
+                       COUNT(DISTINCT i.partner_id) FILTER (
+                           WHERE i.campaign_target AND EXISTS (
+                           SELECT 1
+                             FROM crm_interaction r
+                            WHERE r.campaign_response
+                              AND NOT COALESCE(r.canceled, FALSE)
+                              AND r.campaign_id = i.campaign_id
+                              AND r.partner_id = i.partner_id)),
+                       COALESCE(SUM(i.cost), 0)
+                  FROM crm_interaction i
+                 WHERE i.campaign_entry_id IN %s
+                   AND NOT COALESCE(i.canceled, FALSE)
+                 GROUP BY i.campaign_entry_id
+                        """,
+                        tuple(self._origin.ids),
+                    )
+                )
+            }
+        for entry in self:
+            target, reached, responded, cost = counts.get(
+                entry._origin.id, (0, 0, 0, 0.0)
+            )
+            entry.target_contact_count = target
+            entry.reached_contact_count = reached
+            entry.response_contact_count = responded
+            entry.response_rate = 100.0 * responded / target if target else 0.0
+            entry.counted_cost = cost
 
     @api.depends("campaign_id", "logged_segment_id")
     def _compute_display_name(self):

@@ -1,13 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Rendering of logged interactions: subjects, bodies, Word documents (merged
-in ``crm_interaction_render_docx``, on the same model).
+"""Rendering of logged interactions: subjects, bodies, and the Word documents
+merged for each contact.
 
 One place for what logging and delivery render: ``{{ expression }}``
 placeholders go through ``mail.render.mixin`` in its sandbox, in the
 environment of the user who logs the segment (never as superuser), so record
 rules apply to everything an expression reads.  Each expression is rendered
 for all contacts of a group (same text, language, salesperson) in one call of
-the renderer on the whole record set.
+the renderer on the whole record set.  The placeholders of Word documents
+render the same way; their classic merge fields are filled in here.
 
 Which expressions a text may use follows ``mail.template``, decided when the
 text is saved: only a *Mail Template Editor* may save an interaction template
@@ -16,19 +17,97 @@ text is saved: only a *Mail Template Editor* may save an interaction template
 ``mail.template``.  Subjects typed on a segment or a line, and Word documents
 attached to a segment, render in restricted mode: Odoo's simple field paths
 (``{{ object.name }}``) only, evaluated by nobody, whoever logs the segment.
+
+``{{ unsubscribe_url }}`` is not rendered: the delivery puts each contact's
+signed unsubscribe link there (``add_unsubscribe_link``), next to the RFC 8058
+headers of every campaign e-mail (``unsubscribe_headers``).
 """
 
+import base64
 import re
 
-from odoo import api, models
+from markupsafe import Markup
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import html_escape
+from odoo.tools import format_date, html_escape
 from odoo.tools.rendering_tools import parse_inline_template
 from odoo.tools.safe_eval import test_python_expr
 
 from ..tools import docx_merge, html_render
+from .res_partner import UNSUBSCRIBE_ROUTE
 
 TEMPLATE_EDITOR_GROUP = "mail.group_mail_template_editor"
+# The classic merge field names of Word letters
+MERGE_FIELD_NAMES = (
+    "ContactNo",
+    "ContactName",
+    "CompanyName",
+    "Name2",
+    "Address",
+    "Address2",
+    "PostCode",
+    "City",
+    "County",
+    "Country",
+    "JobTitle",
+    "Phone",
+    "Mobile",
+    "Email",
+    "VATNo",
+    "HomePage",
+    "Salutation",
+    "InformalSalutation",
+    "SalespersonCode",
+    "SalespersonName",
+    "SalespersonJobTitle",
+    "SalespersonPhone",
+    "SalespersonEmail",
+    "DocumentDate",
+    "CampaignNo",
+    "CampaignDescription",
+    "SegmentNo",
+    "SegmentDescription",
+    "Description",
+    "Subject",
+    "CompanyOwnName",
+    "CompanyOwnAddress",
+    "CompanyOwnVAT",
+    "CompanyOwnRegistrationNo",
+    "CompanyOwnPhone",
+    "CompanyOwnBank",
+)
+UNSUBSCRIBE_EXPRESSION = "unsubscribe_url"
+# the placeholder as written, and as an HTML sanitizer may leave it in an href
+UNSUBSCRIBE_PLACEHOLDERS = (
+    "{{ unsubscribe_url }}",
+    "{{unsubscribe_url}}",
+    "%7B%7B%20unsubscribe_url%20%7D%7D",
+    "%7B%7Bunsubscribe_url%7D%7D",
+)
+
+
+def add_unsubscribe_link(body, url, label):
+    """``body`` with its unsubscribe placeholders replaced by ``url``, or with a
+    link appended at the end when it has none."""
+    body = str(body or "")
+    if any(placeholder in body for placeholder in UNSUBSCRIBE_PLACEHOLDERS):
+        for placeholder in UNSUBSCRIBE_PLACEHOLDERS:
+            body = body.replace(placeholder, str(html_escape(url)))
+        return body
+    if UNSUBSCRIBE_ROUTE + "?" in body:
+        return body  # has its link already
+    # written as the HTML sanitizer writes it: the body stays sanitized
+    link = Markup('<p style="font-size:small"><a href="%s">%s</a></p>') % (url, label)
+    return str(Markup(body) + link)
+
+
+def unsubscribe_headers(url):
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Precedence": "list",
+    }
 
 
 def is_docx_name(name):
@@ -88,7 +167,9 @@ class CrmInteractionRender(models.AbstractModel):
     @api.model
     def _check_expressions(self, expressions, where, trusted):
         """Refuse an expression that does not compile, or that goes beyond a
-        simple field path in an untrusted text."""
+        simple field path in an untrusted text.  ``{{ unsubscribe_url }}`` is
+        filled in per e-mail, not rendered."""
+        expressions = [e for e in expressions if e.strip() != UNSUBSCRIBE_EXPRESSION]
         QWeb = self.env["ir.qweb"]
         for expression in expressions:
             error = test_python_expr(expression, mode="eval")
@@ -163,6 +244,53 @@ class CrmInteractionRender(models.AbstractModel):
             template.display_name,
         )
 
+    @api.model
+    def _documents(self, segment, template, lang):
+        """Word documents to merge for a line: [{key, name, data, trusted}].
+
+        The template's row for the language, else its default-language row,
+        else the segment's .docx attachments.  Cached per call chain in the
+        ``crm_log_document_cache`` context dict.
+        """
+        cache = self.env.context.get("crm_log_document_cache")
+        key = (segment.id, template.id, lang)
+        if cache is not None and key in cache:
+            return cache[key]
+        rows = template.language_ids
+        candidates = (
+            rows.filtered(lambda r: r.lang == lang)[:1]
+            | rows.filtered(lambda r: r.lang == template.lang)[:1]
+        )
+        documents = []
+        for row in candidates:
+            if row.word_document:
+                documents = [
+                    {
+                        "key": ("row", row.id),
+                        "name": row.word_document_name or f"{template.code}.docx",
+                        "data": base64.b64decode(
+                            row.with_context(bin_size=False).word_document
+                        ),
+                        "trusted": True,
+                    }
+                ]
+                break
+        if not documents:
+            documents = [
+                {
+                    "key": ("attachment", attachment.id),
+                    "name": attachment.name,
+                    "data": attachment.raw,
+                    # anyone with access to the segment may have uploaded it
+                    "trusted": False,
+                }
+                for attachment in segment.attachment_ids
+                if is_docx_name(attachment.name)
+            ]
+        if cache is not None:
+            cache[key] = documents
+        return documents
+
     # -------------------------------------------------------------------------
     # RENDERING
     # -------------------------------------------------------------------------
@@ -183,31 +311,36 @@ class CrmInteractionRender(models.AbstractModel):
 
         A trusted text renders like a ``mail.template``; any other text only
         renders Odoo's simple field paths, without evaluating anything, even
-        when the logging user is a template editor.
+        when the logging user is a template editor.  ``{{ unsubscribe_url }}``
+        is left as it is.
 
         :return: {expression: {partner_id: text}}
         """
+        kept = {e for e in expressions if e.strip() != UNSUBSCRIBE_EXPRESSION}
         result = {}
         if not trusted:
             renderer = self.env["mail.render.mixin"].with_context(lang=lang)
             QWeb = self.env["ir.qweb"]
-            for expression in expressions:
+            for expression in kept:
                 if not QWeb._is_expression_allowed(expression, "res.partner"):
                     self._raise_untrusted(expression, where)
                 result[expression] = renderer._render_template_inline_template_regex(
                     "{{ " + expression + " }}", "res.partner", partner_ids
                 )
-            return result
-        renderer = self.env["mail.template"].with_context(lang=lang)
-        add_context = self._render_context(segment, salesperson)
-        for expression in expressions:
-            result[expression] = renderer._render_template(
-                "{{ " + expression + " }}",
-                "res.partner",
-                partner_ids,
-                engine="inline_template",
-                add_context=add_context,
-            )
+        else:
+            renderer = self.env["mail.template"].with_context(lang=lang)
+            add_context = self._render_context(segment, salesperson)
+            for expression in kept:
+                result[expression] = renderer._render_template(
+                    "{{ " + expression + " }}",
+                    "res.partner",
+                    partner_ids,
+                    engine="inline_template",
+                    add_context=add_context,
+                )
+        for expression in set(expressions) - kept:
+            # left as it is: the delivery puts each contact's link there
+            result[expression] = dict.fromkeys(partner_ids, "{{ unsubscribe_url }}")
         return result
 
     @api.model
@@ -308,3 +441,138 @@ class CrmInteractionRender(models.AbstractModel):
                     )
                 )
         return self._render_texts(segment, items, escape, sanitize=sanitize)
+
+    # -------------------------------------------------------------------------
+    # WORD MERGE
+    # -------------------------------------------------------------------------
+    @api.model
+    def _docx_to_html(self, data):
+        """A merged Word document as an e-mail body."""
+        return docx_merge.docx_to_html(data)
+
+    @api.model
+    def _merge_documents(self, segment, interactions):
+        """Merge the Word documents for each interaction's contact.
+
+        :return: {interaction_id: [(file name, merged .docx bytes)]}
+        """
+        render = self.with_context(crm_log_document_cache={})
+        groups = {}
+        for interaction in interactions:
+            documents = render._documents(
+                segment, interaction.template_id, interaction.lang
+            )
+            for document in documents:
+                group_key = (document["key"], interaction.user_id, interaction.lang)
+                groups.setdefault(group_key, (document, []))[1].append(interaction)
+        result = {}
+        parsed = {}
+        for (doc_key, salesperson, lang), (document, members) in groups.items():
+            if doc_key not in parsed:
+                parsed[doc_key] = docx_merge.DocxTemplate(document["data"])
+            template = parsed[doc_key]
+            placeholders = template.placeholders()
+            members = self.env["crm.interaction"].concat(*members)
+            partners = members.partner_id
+            values = self._render_expressions(
+                segment,
+                placeholders["expressions"],
+                partners.ids,
+                salesperson,
+                lang,
+                document["trusted"],
+                document["name"],
+            )
+            fields_by_interaction = self._get_merge_field_values(segment, members)
+            stem = document["name"].rsplit(".", 1)[0]
+            for interaction in members:
+                expressions = {
+                    expression: by_partner.get(interaction.partner_id.id, "")
+                    for expression, by_partner in values.items()
+                }
+                data = template.merge(
+                    expressions, fields_by_interaction[interaction.id]
+                )
+                name = safe_filename(f"{stem} - {interaction.partner_id.name}.docx")
+                result.setdefault(interaction.id, []).append((name, data))
+        return result
+
+    @api.model
+    def _get_merge_field_values(self, segment, interactions):
+        """Values of the classic Word merge fields for each interaction.
+
+        :return: {interaction_id: {field name: text}}
+        """
+        today = fields.Date.context_today(segment)
+        company = segment.company_id
+        company_partner = company.partner_id
+        company_address = ", ".join(
+            part
+            for part in company_partner._display_address(without_company=True).split(
+                "\n"
+            )
+            if part.strip()
+        )
+        bank = company_partner.sudo().bank_ids[:1].acc_number or ""
+        campaign = segment.campaign_id
+        result = {}
+        for interaction in interactions:
+            partner = interaction.partner_id
+            lang = interaction.lang or partner.lang or self.env.lang
+            env = self.with_context(lang=lang).env
+            salesperson = interaction.user_id or segment.user_id
+            title = partner.title.with_context(lang=lang)
+            title_text = title.shortcut or title.name
+            if title_text:
+                salutation = env._(
+                    "Dear %(title)s %(name)s", title=title_text, name=partner.name
+                )
+            else:
+                salutation = env._("Dear %(name)s", name=partner.name)
+            first_name = (partner.name or "").split(" ")[0]
+            company_name = (
+                partner.commercial_company_name
+                if partner.commercial_partner_id != partner
+                else ""
+            ) or ""
+            result[interaction.id] = {
+                "ContactNo": partner.ref or str(partner.id),
+                "ContactName": partner.name or "",
+                "CompanyName": company_name,
+                "Name2": partner.company_name or "",
+                "Address": partner.street or "",
+                "Address2": partner.street2 or "",
+                "PostCode": partner.zip or "",
+                "City": partner.city or "",
+                "County": partner.state_id.name or "",
+                "Country": partner.country_id.with_context(lang=lang).name or "",
+                "JobTitle": partner.function or "",
+                "Phone": partner.phone or "",
+                "Mobile": partner.mobile or "",
+                "Email": partner.email or "",
+                "VATNo": partner.vat or "",
+                "HomePage": partner.website or "",
+                "Salutation": salutation,
+                "InformalSalutation": env._("Dear %(name)s", name=first_name),
+                "SalespersonCode": salesperson.partner_id.ref
+                or salesperson.login
+                or "",
+                "SalespersonName": salesperson.name or "",
+                "SalespersonJobTitle": salesperson.partner_id.function or "",
+                "SalespersonPhone": salesperson.phone or "",
+                "SalespersonEmail": salesperson.email or "",
+                "DocumentDate": format_date(env, today, lang_code=lang),
+                "CampaignNo": campaign.code or "",
+                "CampaignDescription": campaign.name or "",
+                "SegmentNo": segment.name or "",
+                "SegmentDescription": segment.description or "",
+                "Description": interaction.description or "",
+                "Subject": interaction.subject or "",
+                "CompanyOwnName": company.name or "",
+                "CompanyOwnAddress": company_address,
+                "CompanyOwnVAT": company.vat or "",
+                "CompanyOwnRegistrationNo": company.company_registry or "",
+                "CompanyOwnPhone": company.phone or "",
+                "CompanyOwnBank": bank,
+            }
+        return result

@@ -1,7 +1,47 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Segments: the contacts a campaign reaches, built step by step (add, reduce
+and refine contacts, go back and go forward, save and reuse criteria, dynamic
+segments), then logged.
+
+The steps themselves run in ``crm.segment.step`` (set-based SQL).
+
+Logging a segment: the checks made before anything is written, the logged
+segment's header, then its job (``crm.logged.segment``) logs the lines.
+Placeholders are checked here, before anything is written, with the rules of
+``crm.interaction.render``: interaction templates may use what a template editor
+saved in them; subjects typed on the segment or its lines and Word documents
+attached to the segment only simple field paths.  An expression that is not
+allowed, or that does not compile, is refused with the contacts concerned.
+Logging honours consent: e-mail lines of contacts who opted out of the
+template's topic, or whose address is blacklisted, are left out; the review
+counts what goes out per channel before anything is written.
+
+Also: opportunities from a segment (one per line's contact, on the campaign),
+address labels of its contacts (report/crm_segment_label_report.xml) and the
+export of its contacts.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+import psycopg2.errors
+from markupsafe import Markup
+from psycopg2 import DataError
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize, is_html_empty
+
+from .crm_interaction_render import (
+    add_unsubscribe_link,
+    is_docx_name,
+    unsubscribe_headers,
+)
+from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
+from .res_partner import CORRESPONDENCE_TYPES
+
+_logger = logging.getLogger(__name__)
 
 # Header fields whose change is passed on to the lines that use the template
 LINE_HEADER_FIELDS = (
@@ -43,6 +83,51 @@ LINE_DEFAULT_COLUMNS = (
     "subject",
     "user_id",
 )
+MAX_LISTED = 10
+MEDIUM_BY_CORRESPONDENCE = {
+    "email": "utm.utm_medium_email",
+    "hard_copy": "utm.utm_medium_direct",
+}
+OPPORTUNITY_BATCH = 1000
+ADDRESS_FIELDS = ["street", "street2", "city", "zip", "state_id", "country_id"]
+# contact fields crm.lead copies onto an opportunity when it is created
+PARTNER_VALUES_FIELDS = [
+    "is_company",
+    "company_name",
+    "function",
+    "title",
+    "mobile",
+    "lang",
+    "email",
+    "phone",
+    *ADDRESS_FIELDS,
+]
+# The contact fields of "Export Contacts": the columns of the contacts list it
+# opens (Odoo's export proposes a list's columns) and the saved export
+# template "Segment contacts" (data/crm_segment_export_data.xml).
+EXPORT_VIEW = "crm_campaign_segment.res_partner_view_list_segment_export"
+EXPORT_TEMPLATE = "crm_campaign_segment.ir_exports_segment_contacts"
+
+
+def _label_pages(records, columns, rows):
+    """The labels of the records' contacts, sheet by sheet, row by row (left
+    to right); each record starts on a new sheet.
+
+    One list for all the records: the report prints them in one document
+    (wkhtmltopdf builds without patched Qt print one HTML document only)."""
+    per_page = columns * rows
+    pages = []
+    for record in records:
+        labels = [
+            partner._get_label_lines() for partner in record._get_label_partners()
+        ]
+        for start in range(0, len(labels), per_page):
+            page = labels[start : start + per_page]
+            page += [[]] * (per_page - len(page))
+            pages.append(
+                [page[row : row + columns] for row in range(0, per_page, columns)]
+            )
+    return pages
 
 
 class CrmSegment(models.Model):
@@ -123,6 +208,129 @@ class CrmSegment(models.Model):
         "crm.logged.segment", "segment_id", string="Logged Segments"
     )
 
+    # Values that follow the interaction template (_follow_template): stored
+    # computed fields a user may still change, so that choosing a template
+    # gives the same values in the form, over RPC, from an import or from an
+    # automated action. The form asks whether to update the lines when they
+    # change (_onchange_header_warning).
+    unit_cost = fields.Float(
+        digits="Product Price",
+        compute="_compute_unit_cost",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    unit_duration = fields.Float(
+        help="Time spent on one interaction, in hours.",
+        compute="_compute_unit_duration",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    information_flow = fields.Selection(
+        INFORMATION_FLOWS,
+        compute="_compute_information_flow",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    initiated_by = fields.Selection(
+        INITIATED_BY,
+        compute="_compute_initiated_by",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    lang = fields.Selection(
+        _lang_get,
+        string="Language (Default)",
+        compute="_compute_lang",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    correspondence_type = fields.Selection(
+        CORRESPONDENCE_TYPES,
+        string="Correspondence Type (Default)",
+        compute="_compute_correspondence_type",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    ignore_partner_correspondence_type = fields.Boolean(
+        string="Ignore Contact Correspondence Type",
+        compute="_compute_ignore_partner_correspondence_type",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    # the campaign and its flags, when the template has a campaign
+    campaign_id = fields.Many2one(
+        "utm.campaign",
+        tracking=True,
+        index=True,
+        compute="_compute_campaign_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    campaign_target = fields.Boolean(
+        tracking=True,
+        compute="_compute_campaign_target",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    campaign_response = fields.Boolean(
+        tracking=True,
+        compute="_compute_campaign_response",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+
+    # Criteria steps
+    step_ids = fields.One2many(
+        "crm.segment.step", "segment_id", string="Criteria Steps", copy=False
+    )
+    can_go_back = fields.Boolean(compute="_compute_step_state")
+    can_go_forward = fields.Boolean(compute="_compute_step_state")
+    criteria_id = fields.Many2one(
+        "crm.segment.criteria",
+        string="Dynamic Criteria",
+        check_company=True,
+        help="Saved criteria the segment is rebuilt from by Refresh.",
+    )
+    auto_refresh = fields.Boolean(
+        string="Refresh Automatically",
+        help="Rebuild the segment from its saved criteria every night, as the "
+        "user who created it (with that user's access rights), in the segment's "
+        "company.",
+    )
+
+    # Logging
+    logged_segment_id = fields.Many2one(
+        "crm.logged.segment",
+        compute="_compute_logged_segment_id",
+        help="The logged segment created when this segment was logged.",
+    )
+    log_job_state = fields.Selection(
+        [("queued", "Logging in Progress"), ("error", "Error"), ("done", "Done")],
+        string="Logging Status",
+        compute="_compute_logged_segment_id",
+    )
+    log_progress = fields.Float(
+        string="Logging Progress (%)", compute="_compute_logged_segment_id"
+    )
+
+    # Opportunities
+    source_id = fields.Many2one(
+        "utm.source",
+        readonly=True,
+        copy=False,
+        help="Source of the opportunities created from this segment.",
+    )
+
     _sql_constraints = [
         (
             "name_company_unique",
@@ -156,6 +364,22 @@ class CrmSegment(models.Model):
                 if segment._origin.id
                 else Line
             )
+
+    def _compute_step_state(self):
+        rows = self.env["crm.segment.step"]._read_group(
+            [("segment_id", "in", self.ids)], ["segment_id", "undone"], ["__count"]
+        )
+        states = {(segment.id, undone) for segment, undone, __ in rows}
+        for segment in self:
+            segment.can_go_back = (segment._origin.id, False) in states
+            segment.can_go_forward = (segment._origin.id, True) in states
+
+    def _compute_logged_segment_id(self):
+        for segment in self:
+            logged = segment.logged_segment_ids.sorted("id")[-1:]
+            segment.logged_segment_id = logged
+            segment.log_job_state = logged.job_state
+            segment.log_progress = logged.log_progress
 
     @api.depends("name", "description")
     def _compute_display_name(self):
@@ -208,6 +432,84 @@ class CrmSegment(models.Model):
         if not self.campaign_id:
             self.campaign_target = False
             self.campaign_response = False
+
+    # -------------------------------------------------------------------------
+    # VALUES FROM THE TEMPLATE
+    # -------------------------------------------------------------------------
+    @api.model
+    def _template_defaults(self, template):
+        """Values a segment takes from an interaction template; the campaign
+        and its flags only when the template has a campaign."""
+        values = {
+            "unit_cost": template.unit_cost,
+            "unit_duration": template.unit_duration,
+            "information_flow": template.information_flow,
+            "initiated_by": template.initiated_by,
+            "correspondence_type": template.correspondence_type,
+            "ignore_partner_correspondence_type": (
+                template.ignore_partner_correspondence_type
+            ),
+            "lang": template.lang,
+        }
+        if template.campaign_id:
+            values.update(
+                campaign_id=template.campaign_id,
+                campaign_target=template.campaign_target,
+                campaign_response=template.campaign_response,
+            )
+        return values
+
+    def _follow_template(self, fname):
+        """Set ``fname`` from the template: in the form, over RPC and from
+        automated actions alike. A segment without template keeps its value,
+        as does a segment whose template has no campaign for the campaign
+        fields. One compute method per field, so that a value given with the
+        template overrides that field only."""
+        for segment in self:
+            template = segment.interaction_template_id
+            values = self._template_defaults(template) if template else {}
+            if fname in values:
+                segment[fname] = values[fname]
+
+    @api.depends("interaction_template_id")
+    def _compute_unit_cost(self):
+        self._follow_template("unit_cost")
+
+    @api.depends("interaction_template_id")
+    def _compute_unit_duration(self):
+        self._follow_template("unit_duration")
+
+    @api.depends("interaction_template_id")
+    def _compute_information_flow(self):
+        self._follow_template("information_flow")
+
+    @api.depends("interaction_template_id")
+    def _compute_initiated_by(self):
+        self._follow_template("initiated_by")
+
+    @api.depends("interaction_template_id")
+    def _compute_lang(self):
+        self._follow_template("lang")
+
+    @api.depends("interaction_template_id")
+    def _compute_correspondence_type(self):
+        self._follow_template("correspondence_type")
+
+    @api.depends("interaction_template_id")
+    def _compute_ignore_partner_correspondence_type(self):
+        self._follow_template("ignore_partner_correspondence_type")
+
+    @api.depends("interaction_template_id")
+    def _compute_campaign_id(self):
+        self._follow_template("campaign_id")
+
+    @api.depends("interaction_template_id")
+    def _compute_campaign_target(self):
+        self._follow_template("campaign_target")
+
+    @api.depends("interaction_template_id")
+    def _compute_campaign_response(self):
+        self._follow_template("campaign_response")
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
@@ -274,6 +576,17 @@ class CrmSegment(models.Model):
             for segment in self.filtered("apply_header_to_lines"):
                 segment._apply_header_to_lines(old_templates[segment.id])
         return res
+
+    def unlink(self):
+        # the history has no foreign key to cascade with
+        ids = tuple(self.ids)
+        result = super().unlink()
+        if ids:
+            self.env.execute_query(
+                SQL("DELETE FROM crm_segment_history WHERE segment_id IN %s", ids)
+            )
+            self.env["crm.segment.history"].invalidate_model()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
@@ -486,3 +799,1274 @@ class CrmSegment(models.Model):
         )
         action["domain"] = [("segment_id", "=", self.id)]
         return action
+
+    # -------------------------------------------------------------------------
+    # STEPS
+    # -------------------------------------------------------------------------
+    def _check_can_change_lines(self):
+        self.ensure_one()
+        self._check_draft()
+        self.check_access("write")
+
+    def _new_step(self, mode, filter_values, origin):
+        """Create the next step, discarding what could have been redone.
+
+        The undone steps (and their history) are deleted in SQL, after the
+        check that the user may change the segment: users cannot delete steps
+        nor write the history through the ORM."""
+        self.ensure_one()
+        self.check_access("write")
+        self.env.flush_all()
+        # a new step after going back discards the undone steps (and history)
+        self.env.execute_query(
+            SQL(
+                """
+                WITH gone AS (
+                    DELETE FROM crm_segment_step
+                     WHERE segment_id = %s AND undone
+                    RETURNING id
+                )
+                DELETE FROM crm_segment_history
+                 WHERE step_id IN (SELECT id FROM gone)
+                """,
+                self.id,
+            )
+        )
+        self.env["crm.segment.step"].invalidate_model()
+        self.env["crm.segment.history"].invalidate_model()
+        sequence = self.env.execute_query(
+            SQL(
+                "SELECT COALESCE(MAX(sequence), 0) + 1 FROM crm_segment_step "
+                "WHERE segment_id = %s",
+                self.id,
+            )
+        )[0][0]
+        Step = self.env["crm.segment.step"]
+        # users read steps, only the engine writes them
+        return (
+            Step.sudo()
+            .create(
+                {
+                    "segment_id": self.id,
+                    "sequence": sequence,
+                    "mode": mode,
+                    "origin": origin,
+                    "filter_values": filter_values,
+                    "partner_domain": filter_values.get("partner_domain") or False,
+                    "description": self.env[
+                        "crm.segment.filter.mixin"
+                    ]._filter_describe(mode, filter_values),
+                }
+            )
+            .sudo(False)
+        )
+
+    def _apply_step(self, mode, filter_values, origin="filter"):
+        """Apply one step to the segment and record it.
+
+        :param mode: ``add``, ``reduce``, ``refine`` or ``refresh``
+        :param filter_values: JSON-able dict of filters and options, keys named
+            like the fields of ``crm.segment.filter`` (lists of ids, strings,
+            booleans, dates as ISO strings); ``partner_ids`` and
+            ``logged_segment_ids`` select contacts directly, ``criteria_id``
+            names the saved criteria of a ``refresh`` step
+        :return: the new ``crm.segment.step``
+        """
+        self.ensure_one()
+        self._check_can_change_lines()
+        Step = self.env["crm.segment.step"]
+        if mode not in dict(Step._fields["mode"].selection):
+            raise UserError(
+                self.env._("Unknown segment step mode %(mode)s.", mode=mode)
+            )
+        values = self.env["crm.segment.filter.mixin"]._filter_normalize(
+            filter_values, mode
+        )
+        if mode == "refresh" and not values.get("criteria_id"):
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s: a refresh needs saved criteria.",
+                    segment=self.display_name,
+                )
+            )
+        try:
+            with self.env.cr.savepoint():
+                step = self._new_step(mode, values, origin)
+                step._apply(values)
+        except DataError as error:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s: the filter could not be applied, the "
+                    "segment is unchanged: %(error)s",
+                    segment=self.display_name,
+                    error=error,
+                )
+            ) from error
+        self._invalidate_lines()
+        return step
+
+    def _invalidate_lines(self):
+        self.env["crm.segment.line"].invalidate_model()
+        self.env["crm.segment.step"].invalidate_model()
+        self.env["crm.segment.history"].invalidate_model()
+        self.invalidate_recordset(
+            [
+                "line_ids",
+                "line_count",
+                "line_preview_ids",
+                "step_ids",
+                "can_go_back",
+                "can_go_forward",
+            ]
+        )
+
+    def _last_step(self, undone):
+        self.ensure_one()
+        return self.env["crm.segment.step"].search(
+            [("segment_id", "=", self.id), ("undone", "=", undone)],
+            order="sequence desc, id desc" if not undone else "sequence, id",
+            limit=1,
+        )
+
+    def action_go_back(self):
+        """Undo the last active step exactly."""
+        for segment in self:
+            segment._check_can_change_lines()
+            step = segment._last_step(undone=False)
+            if not step:
+                raise UserError(
+                    self.env._(
+                        "Segment %(segment)s has no step to undo.",
+                        segment=segment.display_name,
+                    )
+                )
+            self.env.flush_all()
+            step._undo()
+            segment._invalidate_lines()
+        return True
+
+    def action_go_forward(self):
+        """Redo the first undone step exactly as it was applied."""
+        for segment in self:
+            segment._check_can_change_lines()
+            step = segment._last_step(undone=True)
+            if not step:
+                raise UserError(
+                    self.env._(
+                        "Segment %(segment)s has no undone step to redo.",
+                        segment=segment.display_name,
+                    )
+                )
+            self.env.flush_all()
+            step._redo()
+            segment._invalidate_lines()
+        return True
+
+    def action_refresh(self):
+        """Rebuild the segment from its saved criteria, as one undoable step."""
+        for segment in self:
+            if not segment.criteria_id:
+                raise UserError(
+                    self.env._(
+                        "Segment %(segment)s has no saved criteria to refresh from.",
+                        segment=segment.display_name,
+                    )
+                )
+            segment._apply_step(
+                "refresh", {"criteria_id": segment.criteria_id.id}, origin="refresh"
+            )
+        return True
+
+    # -------------------------------------------------------------------------
+    # SAVED CRITERIA AND DYNAMIC SEGMENTS
+    # -------------------------------------------------------------------------
+    def _save_criteria(self, code, name):
+        """Store the active steps as saved criteria under ``code``."""
+        self.ensure_one()
+        steps = self.step_ids.filtered(lambda s: not s.undone).sorted(
+            lambda s: (s.sequence, s.id)
+        )
+        if not steps:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s has no criteria steps to save.",
+                    segment=self.display_name,
+                )
+            )
+        code = (code or "").strip()
+        if not code or not (name or "").strip():
+            raise UserError(self.env._("Saved criteria need a code and a description."))
+        Criteria = self.env["crm.segment.criteria"]
+        if Criteria.with_context(active_test=False).search_count(
+            [("code", "=", code), ("company_id", "=", self.company_id.id)]
+        ):
+            raise UserError(
+                self.env._(
+                    "Saved criteria with code %(code)s already exist in company "
+                    "%(company)s.",
+                    code=code,
+                    company=self.company_id.display_name,
+                )
+            )
+        return Criteria.create(
+            {
+                "code": code,
+                "name": name.strip(),
+                "company_id": self.company_id.id,
+                "step_ids": [
+                    fields.Command.create(
+                        {
+                            "sequence": index,
+                            "mode": step.mode,
+                            "filter_values": step.filter_values or {},
+                            "description": step.description,
+                        }
+                    )
+                    for index, step in enumerate(steps, start=1)
+                ],
+            }
+        )
+
+    def _reuse_criteria(self, criteria):
+        """Replay every step of saved ``criteria`` on today's data, one step
+        each (each undoable), on top of the segment's current lines."""
+        self.ensure_one()
+        criteria.ensure_one()
+        if not criteria.step_ids:
+            raise UserError(
+                self.env._(
+                    "Saved criteria %(criteria)s have no steps.",
+                    criteria=criteria.display_name,
+                )
+            )
+        steps = self.env["crm.segment.step"]
+        for saved in criteria.step_ids.sorted(lambda s: (s.sequence, s.id)):
+            steps |= self._apply_step(
+                saved.mode, saved.filter_values or {}, origin="criteria"
+            )
+        return steps
+
+    def _reuse_logged_segment(self, logged_segment, ignore_exclusion=False):
+        """Add the contacts of a logged segment as one step."""
+        self.ensure_one()
+        logged_segment.ensure_one()
+        return self._apply_step(
+            "add",
+            {
+                "logged_segment_ids": [logged_segment.id],
+                "ignore_exclusion": ignore_exclusion,
+            },
+            origin="logged_segment",
+        )
+
+    @api.model
+    def _cron_refresh_dynamic_segments(self):
+        """Rebuild the dynamic segments one by one, each as its owner (the user
+        who created it) in the segment's company, never as the superuser: the
+        owner's access rights and record rules decide which contacts come in.
+        A segment whose owner is missing, archived or without access to it is
+        skipped and logged."""
+        segments = self.sudo().search(
+            [
+                ("state", "=", "draft"),
+                ("auto_refresh", "=", True),
+                ("criteria_id", "!=", False),
+            ]
+        )
+        for segment in segments:
+            owner_segment = segment._as_refresh_owner()
+            if not owner_segment:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    owner_segment.action_refresh()
+            except Exception:
+                _logger.exception(
+                    "Dynamic segment %s could not be refreshed as its owner %s",
+                    segment.display_name,
+                    owner_segment.env.user.login,
+                )
+
+    def _as_refresh_owner(self):
+        """The segment in the environment of its owner and company, for the
+        scheduled refresh; an empty recordset (and a warning) when the owner
+        cannot refresh it."""
+        self.ensure_one()
+        owner = self.sudo().create_uid
+        reason = None
+        if not owner or owner._is_superuser():
+            reason = "it has no owner other than the superuser"
+        elif not owner.active:
+            reason = f"its owner {owner.login} is archived"
+        elif self.company_id not in owner.company_ids:
+            reason = f"its owner {owner.login} has no access to its company"
+        else:
+            segment = (
+                self.with_user(owner)
+                .with_context(allowed_company_ids=self.company_id.ids)
+                .with_company(self.company_id)
+            )
+            if not (
+                segment.has_access("write") and segment.criteria_id.has_access("read")
+            ):
+                reason = f"its owner {owner.login} has no access to it"
+            else:
+                return segment
+        _logger.warning(
+            "Dynamic segment %s (id %s) is not refreshed: %s.",
+            self.display_name,
+            self.id,
+            reason,
+        )
+        return self.browse()
+
+    # -------------------------------------------------------------------------
+    # LOGGING: PUBLIC API
+    # -------------------------------------------------------------------------
+    def log_segment(
+        self,
+        send=False,
+        create_follow_up=False,
+        missing_email=False,
+        one_email_per_address=True,
+    ):
+        """Log the segment: one interaction per line, deliveries when ``send``.
+
+        Everything is checked before anything is written.  Above the
+        ``crm_campaign_segment.background_threshold`` system parameter the
+        interactions and deliveries are made in the background, batch by batch.
+
+        :param bool send: send the e-mails and produce the letters
+        :param bool create_follow_up: create "Follow-up on segment ..."
+        :param missing_email: what to do with e-mail lines whose contact has
+            no valid address: ``"hard_copy"`` (switch them to hard copy) or
+            ``"skip"`` (leave them out of the segment); without it such lines
+            are refused when sending
+        :param bool one_email_per_address: contacts sharing an address get
+            one e-mail (each still gets its interaction)
+        :return: the id of the logged segment
+        """
+        self.ensure_one()
+        self.check_access("write")
+        self._log_lock()
+        missing_lines = self._log_check(send, missing_email)
+        segment = self
+        segment._log_apply_missing_email(missing_lines, missing_email)
+        # consent: e-mail lines opted out or blacklisted are left out
+        left_out = segment._log_consent_leave_out()
+        logged = segment._log_create_header(send, create_follow_up)
+        logged.sudo().write(
+            {
+                "one_email_per_address": bool(one_email_per_address),
+                "consent_excluded_count": left_out,
+            }
+        )
+        params = self.env["ir.config_parameter"].sudo()
+        threshold = int(
+            params.get_param("crm_campaign_segment.background_threshold", 5000)
+        )
+        if logged.line_total > threshold:
+            # protected field: the engine writes it as superuser
+            logged.sudo().job_state = "queued"
+            logged._log_enqueue()
+            return logged.id
+        logged.with_env(segment.env)._log_run()
+        return logged.id
+
+    @api.model
+    def _cron_log_segments(self):
+        """Kept for databases whose cron (``noupdate``) still calls it on
+        segments: the job belongs to ``crm.logged.segment``."""
+        return self.env["crm.logged.segment"]._cron_log_segments()
+
+    # -------------------------------------------------------------------------
+    # LOGGING: CHECKS
+    # -------------------------------------------------------------------------
+    def _log_lock(self):
+        """Lock the segment row; a second user logging it gets a clear error."""
+        self.ensure_one()
+        self.env.flush_all()
+        self._log_lock_segment()
+        self.invalidate_recordset(["state"])
+        if self.state != "draft":
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s is logged already: it cannot be logged twice.",
+                    segment=self.display_name,
+                )
+            )
+
+    def _log_list(self, records):
+        names = records[:MAX_LISTED].mapped("display_name")
+        if len(records) > MAX_LISTED:
+            names.append(
+                self.env._("and %(count)s more", count=len(records) - MAX_LISTED)
+            )
+        return ", ".join(names)
+
+    def _log_check(self, send, missing_email):
+        """Check everything logging needs; raise a UserError, write nothing.
+
+        Set-based: the lines are counted and grouped in SQL, never loaded one
+        by one, so that checking a large segment stays quick.
+
+        :return: the e-mail lines whose contact has no valid address
+        """
+        self.ensure_one()
+        if not self.description:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s has no description: describe it before "
+                    "logging it.",
+                    segment=self.name,
+                )
+            )
+        Line = self.env["crm.segment.line"]
+        if not Line.search_count([("segment_id", "=", self.id)], limit=1):
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s has no lines: add contacts before logging it.",
+                    segment=self.display_name,
+                )
+            )
+        if not self.interaction_template_id:
+            no_template = [
+                ("segment_id", "=", self.id),
+                ("interaction_template_id", "=", False),
+            ]
+            count = Line.search_count(no_template)
+            if count:
+                raise UserError(
+                    self.env._(
+                        "Segment %(segment)s: every line needs an interaction "
+                        "template. Lines without one: %(contacts)s.",
+                        segment=self.display_name,
+                        contacts=self._log_list_lines(
+                            Line.search(no_template, limit=MAX_LISTED), count
+                        ),
+                    )
+                )
+        if missing_email not in (False, None, "hard_copy", "skip"):
+            raise UserError(
+                self.env._(
+                    "Unknown choice %(choice)s for contacts without an e-mail "
+                    "address: use 'hard_copy' or 'skip'.",
+                    choice=missing_email,
+                )
+            )
+        missing = self._log_missing_email_lines()
+        if send and missing and not missing_email:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s: these contacts have no valid e-mail "
+                    "address for their e-mail line: %(contacts)s. Choose to switch "
+                    "them to hard copy or to leave them out.",
+                    segment=self.display_name,
+                    contacts=self._log_list(missing.partner_id),
+                )
+            )
+        skipped = missing if send and missing_email == "skip" else missing.browse()
+        switched = missing if send and missing_email == "hard_copy" else Line
+        self._log_check_deliveries(send, switched, skipped)
+        return missing if send else missing.browse()
+
+    def _log_list_lines(self, lines, count):
+        """Name the contacts of the first lines of ``count`` lines."""
+        names = lines[:MAX_LISTED].partner_id.mapped("display_name")
+        if count > MAX_LISTED:
+            names.append(self.env._("and %(count)s more", count=count - MAX_LISTED))
+        return ", ".join(names)
+
+    def _log_missing_email_lines(self, limit=None):
+        """E-mail lines whose contact has no valid e-mail address, in line order.
+
+        SQL preselects the contacts without a normalized address or with
+        several addresses; only those are checked in Python, with the same
+        strict rule as before (``email_normalize``).
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, p.email
+                  FROM crm_segment_line l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.segment_id = %(segment)s
+                   AND l.correspondence_type = 'email'
+                   AND (p.email_normalized IS NULL
+                        OR LENGTH(p.email) - LENGTH(REPLACE(p.email, '@', '')) > 1)
+                 ORDER BY l.id
+                """,
+                segment=self.id,
+            )
+        )
+        ids = [line_id for line_id, email in rows if not email_normalize(email or "")]
+        return self.env["crm.segment.line"].browse(ids[:limit] if limit else ids)
+
+    def _log_line_groups(self, switched, skipped):
+        """The lines grouped by what logging them needs, in one query.
+
+        :return: list of dicts (template, lang, ctype, subject, count, line_ids
+            = the first line ids of the group, enough to name contacts)
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT COALESCE(l.interaction_template_id, %(template)s),
+                       l.lang,
+                       CASE WHEN l.id = ANY(%(switched)s) THEN 'hard_copy'
+                            ELSE l.correspondence_type END,
+                       NULLIF(l.subject, ''),
+                       COUNT(*),
+                       (ARRAY_AGG(l.id ORDER BY l.id))[1:%(listed)s]
+                  FROM crm_segment_line l
+                 WHERE l.segment_id = %(segment)s
+                   AND NOT l.id = ANY(%(skipped)s)
+                 GROUP BY 1, 2, 3, 4
+                 ORDER BY MIN(l.id)
+                """,
+                template=self.interaction_template_id.id or None,
+                switched=switched.ids,
+                skipped=skipped.ids,
+                listed=MAX_LISTED + 1,
+                segment=self.id,
+            )
+        )
+        Template = self.env["crm.interaction.template"]
+        return [
+            {
+                "template": Template.browse(template_id),
+                "lang": lang,
+                "ctype": ctype,
+                "subject": subject,
+                "count": count,
+                "line_ids": line_ids,
+            }
+            for template_id, lang, ctype, subject, count, line_ids in rows
+        ]
+
+    def _log_check_deliveries(self, send, switched, skipped):
+        """Check subjects, bodies, documents and placeholders of the lines.
+
+        Subjects are rendered on every interaction, so their placeholders are
+        always checked; the rest only when sending.
+        """
+        problems = {"subject": [], "document": [], "letter": [], "empty": []}
+        sources = {}
+        render = self.env["crm.interaction.render"].with_context(
+            crm_log_document_cache={}
+        )
+        other_attachments = any(
+            not is_docx_name(name) for name in self.attachment_ids.mapped("name")
+        )
+        for group in self._log_line_groups(switched, skipped):
+            ctype, template, lang = group["ctype"], group["template"], group["lang"]
+            subject, trusted, where = render._subject_source(
+                self, template, lang, group["subject"] or self.subject
+            )
+            if subject:
+                sources[("subject", subject, trusted)] = (subject, where, trusted)
+            if not send or ctype not in ("email", "hard_copy"):
+                continue
+            row = template._get_language(lang)
+            documents = render._documents(self, template, lang)
+            if ctype == "email":
+                if not subject:
+                    problems["subject"].append(group)
+                if self.send_word_as_attachment and not documents:
+                    problems["document"].append(group)
+                elif (
+                    is_html_empty(row.body_html)
+                    and not documents
+                    and not other_attachments
+                ):
+                    # without a body, the merged Word document is the body
+                    problems["empty"].append(group)
+                if row.body_html:
+                    sources[("body", row.id)] = (
+                        row.body_html,
+                        template.display_name,
+                        True,
+                    )
+            else:
+                if not documents and not row.letter_body:
+                    problems["letter"].append(group)
+                if row.letter_body:
+                    sources[("letter", row.id)] = (
+                        row.letter_body,
+                        template.display_name,
+                        True,
+                    )
+            if (
+                ctype == "hard_copy"
+                or self.send_word_as_attachment
+                or is_html_empty(row.body_html)
+            ):
+                for document in documents:
+                    sources[document["key"]] = (
+                        document,
+                        document["name"],
+                        document["trusted"],
+                    )
+        self._log_raise_problems(problems)
+        render._check_sources(self, sources.values())
+
+    def _log_group_summary(self, groups):
+        """(template of the first failing line, languages) of failing groups."""
+        first = min(groups, key=lambda group: min(group["line_ids"]))
+        langs = ", ".join(sorted({group["lang"] or "-" for group in groups}))
+        return first["template"].display_name, langs
+
+    def _log_group_contacts(self, groups):
+        """Name the contacts of the lines of ``groups``, in line order."""
+        line_ids = sorted(line_id for group in groups for line_id in group["line_ids"])
+        return self._log_list_lines(
+            self.env["crm.segment.line"].browse(line_ids[:MAX_LISTED]),
+            sum(group["count"] for group in groups),
+        )
+
+    def _log_raise_problems(self, problems):
+        if problems["subject"]:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s: e-mails need a subject, on the segment or "
+                    "in the template's language row. Missing for: %(contacts)s.",
+                    segment=self.display_name,
+                    contacts=self._log_group_contacts(problems["subject"]),
+                )
+            )
+        for key, label in (
+            ("document", self.env._("A Word (.docx) document to attach")),
+            ("letter", self.env._("A Word (.docx) document or a letter body")),
+        ):
+            if problems[key]:
+                failing = problems[key]
+                template, langs = self._log_group_summary(failing)
+                raise UserError(
+                    self.env._(
+                        "Segment %(segment)s: %(what)s is missing for language "
+                        "%(langs)s (template %(template)s). Add it to the template's "
+                        "language row or attach it to the segment. Contacts: "
+                        "%(contacts)s.",
+                        segment=self.display_name,
+                        what=label,
+                        langs=langs,
+                        template=template,
+                        contacts=self._log_group_contacts(failing),
+                    )
+                )
+        if problems["empty"]:
+            failing = problems["empty"]
+            template, langs = self._log_group_summary(failing)
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s: the e-mails of template %(template)s in "
+                    "language %(langs)s would have neither a body nor an "
+                    "attachment. Write an e-mail body in the template's language "
+                    "row or attach a document. Contacts: %(contacts)s.",
+                    segment=self.display_name,
+                    template=template,
+                    langs=langs,
+                    contacts=self._log_group_contacts(failing),
+                )
+            )
+
+    # -------------------------------------------------------------------------
+    # LOGGING: CONSENT
+    # -------------------------------------------------------------------------
+    def _log_consent_excluded_lines(self):
+        """E-mail lines left out for consent, in line order.
+
+        :return: {"blacklisted": lines, "opted_out": lines}; a line whose
+            address is blacklisted counts there only
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, b.id IS NOT NULL
+                  FROM crm_segment_line l
+                  JOIN res_partner p ON p.id = l.partner_id
+                  LEFT JOIN crm_interaction_template t
+                    ON t.id = COALESCE(l.interaction_template_id, %(template)s)
+                  LEFT JOIN mail_blacklist b
+                    ON b.email = p.email_normalized AND b.active
+                 WHERE l.segment_id = %(segment)s
+                   AND l.correspondence_type = 'email'
+                   AND (b.id IS NOT NULL
+                        OR EXISTS (
+                            SELECT 1 FROM crm_mailing_group_opt_out_rel o
+                             WHERE o.partner_id = l.partner_id
+                               AND o.mailing_group_id = t.mailing_group_id))
+                 ORDER BY l.id
+                """,
+                template=self.interaction_template_id.id or None,
+                segment=self.id,
+            )
+        )
+        Line = self.env["crm.segment.line"]
+        return {
+            "blacklisted": Line.browse([i for i, black in rows if black]),
+            "opted_out": Line.browse([i for i, black in rows if not black]),
+        }
+
+    def _log_consent_leave_out(self):
+        """Take the e-mail lines left out for consent out of the segment before
+        its interactions are written, and say so in its chatter.
+
+        :return: the number of lines left out
+        """
+        self.ensure_one()
+        excluded = self._log_consent_excluded_lines()
+        lines = excluded["blacklisted"] | excluded["opted_out"]
+        if not lines:
+            return 0
+        parts = []
+        for key, label in (
+            ("blacklisted", self.env._("address blacklisted")),
+            ("opted_out", self.env._("opted out of the topic")),
+        ):
+            if excluded[key]:
+                parts.append(
+                    self.env._(
+                        "%(reason)s: %(contacts)s",
+                        reason=label,
+                        contacts=self._log_list(excluded[key].partner_id),
+                    )
+                )
+        self.message_post(
+            body=self.env._(
+                "Left out of the segment (no consent to e-mail): %(details)s",
+                details="; ".join(parts),
+            )
+        )
+        count = len(lines)
+        lines.unlink()
+        return count
+
+    # -------------------------------------------------------------------------
+    # LOGGING: WRITING
+    # -------------------------------------------------------------------------
+    def _log_apply_missing_email(self, missing_lines, missing_email):
+        """Apply the user's choice for e-mail lines without an address."""
+        if not missing_lines:
+            return
+        contacts = self._log_list(missing_lines.partner_id)
+        if missing_email == "hard_copy":
+            missing_lines.write({"correspondence_type": "hard_copy"})
+            body = self.env._(
+                "Switched to hard copy (no e-mail address): %(contacts)s",
+                contacts=contacts,
+            )
+        else:
+            missing_lines.unlink()
+            body = self.env._(
+                "Left out of the segment (no e-mail address): %(contacts)s",
+                contacts=contacts,
+            )
+        self._message_log(body=body)
+
+    def _log_create_header(self, send, create_follow_up):
+        """Create the logged segment and its campaign entries; mark as logged.
+
+        The header's engine fields (segment, send, job state, trust) are
+        protected against RPC writes: the engine creates it as superuser,
+        for the logging user.
+        """
+        self.ensure_one()
+        Line = self.env["crm.segment.line"]
+        line_domain = [("segment_id", "=", self.id)]
+        logged = (
+            self.env["crm.logged.segment"]
+            .sudo()
+            .create(
+                {
+                    "segment_id": self.id,
+                    "description": self.description,
+                    "company_id": self.company_id.id,
+                    "user_id": self.env.uid,
+                    "send": bool(send),
+                    "create_follow_up": bool(create_follow_up),
+                    "line_total": Line.search_count(line_domain),
+                    "job_state": "done",
+                }
+            )
+            .sudo(False)
+        )
+        if self.campaign_id:
+            campaigns = self.campaign_id
+        else:
+            templates = self.interaction_template_id.union(
+                *(
+                    template
+                    for [template] in Line._read_group(
+                        line_domain, ["interaction_template_id"]
+                    )
+                )
+            )
+            campaigns = templates.campaign_id
+        self.env["crm.campaign.entry"].sudo().create(
+            [
+                {
+                    "campaign_id": campaign.id,
+                    "logged_segment_id": logged.id,
+                    "description": self.description,
+                    "company_id": self.company_id.id,
+                    "date": logged.date,
+                }
+                for campaign in campaigns
+            ]
+        )
+        # engine field: written as superuser, for the logging user
+        self.sudo().write({"state": "logged"})
+        return logged
+
+    def _log_lock_segment(self):
+        """Lock the segment row for this transaction, or raise a UserError."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.execute_query(
+                    SQL(
+                        "SELECT id FROM crm_segment WHERE id = %s FOR UPDATE NOWAIT",
+                        self.id,
+                    )
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s is being logged by another user right now. "
+                    "Try again in a moment.",
+                    segment=self.display_name,
+                )
+            ) from None
+
+    # -------------------------------------------------------------------------
+    # REVIEW
+    # -------------------------------------------------------------------------
+    def log_review(self, send=True, missing_email=False, one_email_per_address=True):
+        """What logging would do, without writing anything.
+
+        :return: dict with ``emails`` and ``letters`` (going out),
+            ``interactions``, and the e-mail lines left out: ``blacklisted``,
+            ``opted_out``, ``no_address`` (no valid address, left out or
+            switched to hard copy per ``missing_email``), ``shared_address``
+            (covered by another contact's e-mail), and ``message`` (the same
+            in words)
+        """
+        self.ensure_one()
+        self.check_access("read")
+        excluded = self._log_consent_excluded_lines()
+        left_out = excluded["blacklisted"] | excluded["opted_out"]
+        missing = self._log_missing_email_lines()
+        self.env.flush_all()
+        [(email_lines, letter_lines, total, addresses)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT COUNT(*) FILTER (WHERE l.correspondence_type = 'email'
+                                          AND NOT l.id = ANY(%(missing)s)),
+                       COUNT(*) FILTER (WHERE l.correspondence_type = 'hard_copy'),
+                       COUNT(*),
+                       COUNT(DISTINCT p.email_normalized) FILTER (
+                           WHERE l.correspondence_type = 'email'
+                             AND NOT l.id = ANY(%(missing)s))
+                  FROM crm_segment_line l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.segment_id = %(segment)s AND NOT l.id = ANY(%(left_out)s)
+                """,
+                missing=missing.ids,
+                left_out=left_out.ids,
+                segment=self.id,
+            )
+        )
+        shared = email_lines - addresses if one_email_per_address else 0
+        switched = len(missing) if missing_email == "hard_copy" else 0
+        skipped = len(missing) if missing_email == "skip" else 0
+        result = {
+            "emails": (email_lines - shared) if send else 0,
+            "letters": (letter_lines + switched) if send else 0,
+            "interactions": total - len(left_out) - skipped,
+            "blacklisted": len(excluded["blacklisted"]),
+            "opted_out": len(excluded["opted_out"]),
+            "no_address": len(missing),
+            "shared_address": shared if send else 0,
+        }
+        result["message"] = self.env._(
+            "%(emails)s e-mails and %(letters)s letters go out, %(interactions)s "
+            "interactions are logged. E-mail lines left out: %(blacklisted)s "
+            "blacklisted, %(opted_out)s opted out of the topic; %(no_address)s "
+            "without a valid address; %(shared_address)s covered by the e-mail "
+            "of another contact with the same address.",
+            **result,
+        )
+        return result
+
+    def action_send_test_email(self, line):
+        """Send the merged e-mail of ``line`` (a line or its id) to the current
+        user; log nothing.
+
+        The interaction is only a draft in memory: no interaction, no logged
+        segment, no change to the segment.
+        """
+        self.ensure_one()
+        if isinstance(line, int):
+            line = self.env["crm.segment.line"].browse(line)
+        line.ensure_one()
+        if line.segment_id != self:
+            raise UserError(self.env._("Choose a line of this segment."))
+        user = self.env.user
+        if not user.email:
+            raise UserError(
+                self.env._("Your user has no e-mail address to send the test to.")
+            )
+        template = line.interaction_template_id or self.interaction_template_id
+        if not template:
+            raise UserError(self.env._("The line has no interaction template."))
+        self._log_check_deliveries(True, self.env["crm.segment.line"], line.browse())
+        render = self.env["crm.interaction.render"]
+        row = template._get_language(line.lang)
+        subject_source = render._subject_source(
+            self,
+            template,
+            line.lang,
+            line.subject or self.subject,
+        )
+        salesperson = line.user_id or self.user_id or user
+        subject = (
+            render._render_texts(
+                self,
+                [
+                    (
+                        "subject",
+                        line.partner_id.id,
+                        salesperson.id,
+                        line.lang,
+                        subject_source,
+                    )
+                ],
+                escape=False,
+            ).get("subject")
+            or ""
+        )
+        body = ""
+        if row.body_html:
+            body = render._render_texts(
+                self,
+                [
+                    (
+                        "body",
+                        line.partner_id.id,
+                        salesperson.id,
+                        line.lang,
+                        (
+                            row.body_html,
+                            True,  # checked when the row was saved
+                            template.display_name,
+                        ),
+                    )
+                ],
+                escape=True,
+            ).get("body", "")
+        # the link of the test e-mail unsubscribes nobody: it is the user's own
+        url = user.partner_id._consent_unsubscribe_url(
+            user.email, template.mailing_group_id
+        )
+        label = self.with_context(lang=line.lang or self.env.lang).env._("Unsubscribe")
+        body = add_unsubscribe_link(Markup(body), url, label)
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": self.env._("[Test] %(subject)s", subject=subject),
+                    "body_html": body,
+                    "email_from": (self.user_id or user).email_formatted,
+                    "email_to": user.email_formatted,
+                    "headers": repr(unsubscribe_headers(url)),
+                    "auto_delete": True,
+                }
+            )
+        )
+        mail.send(raise_exception=False)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Test e-mail for %(contact)s sent to %(email)s.",
+                    contact=line.partner_id.display_name,
+                    email=user.email,
+                ),
+                "sticky": False,
+            },
+        }
+
+    # -------------------------------------------------------------------------
+    # OPPORTUNITIES
+    # -------------------------------------------------------------------------
+    def _opportunity_medium(self, correspondence_type):
+        xmlid = MEDIUM_BY_CORRESPONDENCE.get(correspondence_type)
+        medium = xmlid and self.env.ref(xmlid, raise_if_not_found=False)
+        return medium or self.env["utm.medium"]
+
+    def _opportunity_source(self):
+        self.ensure_one()
+        if not self.source_id:
+            self.sudo().source_id = (
+                self.env["utm.source"]
+                .sudo()
+                .create({"name": " ".join(filter(None, (self.name, self.description)))})
+            )
+        return self.source_id
+
+    def _create_opportunities(self):
+        """Create one opportunity per line's contact on the segment's campaign.
+
+        The opportunity's contact is the line's contact: a person keeps its
+        company as Odoo's commercial partner (the opportunity shows both), a
+        company line gets the company.  Campaign, source (the segment) and
+        medium (the line's correspondence type) are set, with the line's
+        salesperson, that salesperson's team and a to-do activity to follow
+        up.  Contacts that already have an open opportunity on the campaign
+        are skipped.  Returns the new opportunities and the skipped contacts.
+        """
+        self.ensure_one()
+        if not self.campaign_id:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s has no campaign: set one before creating "
+                    "opportunities.",
+                    segment=self.display_name,
+                )
+            )
+        self.check_access("read")
+        Lead = self.env["crm.lead"]
+        Lead.check_access("create")
+        campaign = self.campaign_id
+        self.env["crm.segment.line"].flush_model(
+            ["segment_id", "partner_id", "user_id", "correspondence_type"]
+        )
+        self.env["res.partner"].flush_model(
+            ["name", "parent_id", *PARTNER_VALUES_FIELDS]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.partner_id, l.user_id, l.correspondence_type, p.name,
+                       p.is_company, parent.name, p.company_name, p.function,
+                       p.title, p.mobile, p.lang, p.email, p.phone, p.street,
+                       p.street2, p.city, p.zip, p.state_id, p.country_id
+                  FROM crm_segment_line l
+                  JOIN res_partner p ON p.id = l.partner_id
+                  LEFT JOIN res_partner parent ON parent.id = p.parent_id
+                 WHERE l.segment_id = %s
+                 ORDER BY l.id
+                """,
+                self.id,
+            )
+        )
+        if not rows:
+            raise UserError(
+                self.env._(
+                    "Segment %(segment)s has no contacts.", segment=self.display_name
+                )
+            )
+        # open opportunities of these contacts on the campaign, whoever owns them
+        open_partner_ids = {
+            partner.id
+            for [partner] in Lead.sudo()._read_group(
+                [
+                    ("type", "=", "opportunity"),
+                    ("campaign_id", "=", campaign.id),
+                    ("partner_id", "in", [row[0] for row in rows]),
+                    ("stage_id.is_won", "=", False),
+                ],
+                ["partner_id"],
+            )
+        }
+        skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
+        todo = [row for row in rows if row[0] not in open_partner_ids]
+        source = self._opportunity_source()
+        # team and first stage once per salesperson, medium once per type
+        teams, stages, media = {}, {}, {}
+        Team = self.env["crm.team"]
+        title = campaign.title or campaign.name or ""
+        vals_by_stage = defaultdict(list)
+        lang_ids = {}
+        for row in todo:
+            partner_id, user_id, correspondence_type, partner_name = row[:4]
+            user_id = user_id or self.user_id.id
+            if user_id not in teams:
+                teams[user_id] = Team._get_default_team_id(
+                    user_id=user_id, domain=[("use_opportunities", "=", True)]
+                ).id
+            team_id = teams[user_id]
+            if team_id not in stages:
+                stages[team_id] = Lead._stage_find(
+                    team_id=team_id, domain=[("fold", "=", False)]
+                )
+            if correspondence_type not in media:
+                media[correspondence_type] = self._opportunity_medium(
+                    correspondence_type
+                ).id
+            vals_by_stage[stages[team_id]].append(
+                {
+                    "name": f"{title} - {partner_name}",
+                    "type": "opportunity",
+                    "partner_id": partner_id,
+                    "campaign_id": campaign.id,
+                    "source_id": source.id,
+                    "medium_id": media[correspondence_type],
+                    "user_id": user_id or False,
+                    "team_id": team_id or False,
+                    "company_id": self.company_id.id,
+                    **self._opportunity_partner_values(row[3:], lang_ids),
+                }
+            )
+        quiet = Lead.with_context(
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
+        )
+        leads = Lead
+        for stage, vals_list in vals_by_stage.items():
+            if stage.is_won:
+                # crm.lead counts leads created won in its scoring tables
+                creator = quiet
+                for vals in vals_list:
+                    vals["stage_id"] = stage.id
+            else:
+                # the stage as a default: crm.lead's create then skips its
+                # per-lead won/lost bookkeeping, which has nothing to count
+                creator = quiet.with_context(default_stage_id=stage.id)
+            for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
+                leads |= creator.create(vals_list[start : start + OPPORTUNITY_BATCH])
+        leads = leads.with_env(self.env)
+        self._create_opportunity_activities(leads)
+        return leads, self.env["res.partner"].browse(skipped_ids)
+
+    def _opportunity_partner_values(self, partner_row, lang_ids):
+        """What crm.lead computes from the contact of a new opportunity, from
+        one query instead of once per opportunity: contact and company names,
+        job position, title, mobile, language, email, phone and the address
+        (all or none of its fields, as crm.lead syncs them)."""
+        (name, is_company, parent_name, company_name, function, title, mobile) = (
+            partner_row[:7]
+        )
+        lang, email, phone = partner_row[7:10]
+        address = partner_row[10:]
+        if lang not in lang_ids:
+            lang_ids[lang] = bool(lang) and self.env["res.lang"]._get_data(code=lang).id
+        values = {
+            "contact_name": False if is_company else name,
+            "partner_name": parent_name
+            or (name if is_company else company_name)
+            or False,
+            "function": function or False,
+            "title": title or False,
+            "mobile": mobile or False,
+            "lang_id": lang_ids[lang] or False,
+            "email_from": email or False,
+            "phone": phone or False,
+        }
+        values.update(
+            zip(ADDRESS_FIELDS, (value or False for value in address), strict=True)
+        )
+        return values
+
+    def _create_opportunity_activities(self, leads):
+        if not leads:
+            return
+        activity_type = self.env.ref(
+            "mail.mail_activity_data_todo", raise_if_not_found=False
+        )
+        model_id = self.env["ir.model"]._get_id("crm.lead")
+        deadline = fields.Date.context_today(self) + timedelta(days=3)
+        summary = self.env._(
+            "Follow up on campaign %(campaign)s", campaign=self.campaign_id.display_name
+        )
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": lead.id,
+                    "activity_type_id": activity_type.id if activity_type else False,
+                    "summary": summary,
+                    "user_id": lead.user_id.id or self.env.user.id,
+                    "date_deadline": deadline,
+                }
+                for lead in leads
+            ]
+        )
+
+    def action_create_opportunities(self):
+        """Create the opportunities of this segment; tell which contacts were
+        skipped, then open the new opportunities."""
+        self.ensure_one()
+        leads, skipped = self._create_opportunities()
+        message = self.env._(
+            "%(count)s opportunities created on campaign %(campaign)s.",
+            count=len(leads),
+            campaign=self.campaign_id.display_name,
+        )
+        if skipped:
+            message = " ".join(
+                (
+                    message,
+                    self.env._(
+                        "Skipped, they already have an open opportunity on the "
+                        "campaign: %(contacts)s",
+                        contacts=", ".join(skipped.mapped("display_name")),
+                    ),
+                )
+            )
+        self.message_post(body=message)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm.crm_lead_opportunities"
+        )
+        action["domain"] = [("id", "in", leads.ids)]
+        action["context"] = {"create": False}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Opportunities"),
+                "message": message,
+                "type": "warning" if skipped else "success",
+                "sticky": bool(skipped),
+                "next": action,
+                "lead_ids": leads.ids,
+                "skipped_partner_ids": skipped.ids,
+            },
+        }
+
+    # -------------------------------------------------------------------------
+    # LABELS AND EXPORT
+    # -------------------------------------------------------------------------
+    def _get_label_partners(self):
+        """The contacts of the lines, in the order of the lines."""
+        self.ensure_one()
+        return self.line_ids.sorted("id").partner_id
+
+    def _get_label_pages(self, columns, rows):
+        return _label_pages(self, columns, rows)
+
+    def action_export_contacts(self):
+        """The segment's contacts in a list whose columns are the prepared
+        export fields: select them all and export, in CSV or XLSX, as Odoo
+        offers (or pick the export template "Segment contacts")."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Contacts of %(segment)s", segment=self.display_name),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "views": [(self.env.ref(EXPORT_VIEW).id, "list"), (False, "form")],
+            "domain": [("segment_line_ids.segment_id", "=", self.id)],
+            "context": {"create": False, "active_test": False},
+        }

@@ -1,10 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL, create_index
 
 from ..tools.markers import is_engine
 from .crm_interaction_template import _lang_get
 from .crm_segment import LINE_DEFAULT_COLUMNS
+from .crm_segment_step import LINE_VALUE_COLUMNS
 from .res_partner import CORRESPONDENCE_TYPES
 
 EVALUATIONS = [
@@ -17,6 +19,8 @@ EVALUATIONS = [
 
 
 class CrmSegmentLine(models.Model):
+    """Adding or deleting lines by hand records a step (origin Manual Edit)."""
+
     _name = "crm.segment.line"
     _description = "Segment Line"
     _order = "segment_id, id"
@@ -25,7 +29,7 @@ class CrmSegmentLine(models.Model):
         "crm.segment",
         required=True,
         ondelete="cascade",
-        # searched through the index (segment, id): see crm_segment_builder
+        # searched through the index (segment, id): see init()
         index=False,
     )
     company_id = fields.Many2one(related="segment_id.company_id")
@@ -69,6 +73,21 @@ class CrmSegmentLine(models.Model):
         ),
     ]
 
+    def init(self):
+        # the form shows the first lines of a segment in their order, the
+        # logging job reads the next lines after its cursor: read from this
+        # index, not sorted out of a million lines (it also serves searches by
+        # segment: segment_id has no index of its own)
+        create_index(
+            self.env.cr,
+            "crm_segment_line_segment_id_id_index",
+            self._table,
+            ["segment_id", "id"],
+        )
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
     # The correspondence type and language a line takes from its template,
     # its segment and its contact, as the segment engine sets them in SQL
     # (crm.segment._line_default_sql): the same values whether the line is
@@ -102,6 +121,9 @@ class CrmSegmentLine(models.Model):
             else:
                 line.lang = segment.lang or partner.lang
 
+    # -------------------------------------------------------------------------
+    # ORM overrides
+    # -------------------------------------------------------------------------
     def _check_segment_draft(self, segments):
         logged = segments.filtered(lambda s: s.state != "draft")
         if logged:
@@ -133,6 +155,9 @@ class CrmSegmentLine(models.Model):
                 missing_groups.setdefault(key, []).append(line.id)
         for (segment, missing), line_ids in missing_groups.items():
             segment._refresh_line_defaults(line_ids, columns=missing)
+        if not is_engine(self.env):
+            for segment, segment_lines in lines._grouped_by_draft_segment():
+                segment_lines._record_manual_step(segment, "add", "insert")
         return lines
 
     def write(self, vals):
@@ -158,5 +183,52 @@ class CrmSegmentLine(models.Model):
         return super().write(vals)
 
     def unlink(self):
+        if not is_engine(self.env):
+            for segment, segment_lines in self._grouped_by_draft_segment():
+                segment_lines._record_manual_step(segment, "reduce", "delete")
         self._check_segment_draft(self.segment_id)
         return super().unlink()
+
+    # -------------------------------------------------------------------------
+    # MANUAL STEPS
+    # -------------------------------------------------------------------------
+    def _grouped_by_draft_segment(self):
+        return [
+            (segment, lines)
+            for segment, lines in self.grouped("segment_id").items()
+            if segment.state == "draft"
+        ]
+
+    def _record_manual_step(self, segment, mode, operation):
+        step = segment._new_step(
+            mode, {"partner_ids": sorted(self.partner_id.ids)}, "manual"
+        )
+        count_field = "inserted_count" if operation == "insert" else "removed_count"
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                WITH hist AS (
+                    INSERT INTO crm_segment_history
+                           (step_id, segment_id, partner_id, operation, %(columns)s)
+                    SELECT %(step)s, l.segment_id, l.partner_id, %(operation)s,
+                           %(l_columns)s
+                      FROM crm_segment_line l
+                     WHERE l.id IN %(ids)s
+                    RETURNING 1
+                )
+                UPDATE crm_segment_step
+                   SET %(count_field)s = (SELECT COUNT(*) FROM hist)
+                 WHERE id = %(step)s
+                """,
+                columns=SQL(", ").join(SQL.identifier(c) for c in LINE_VALUE_COLUMNS),
+                l_columns=SQL(", ").join(
+                    SQL.identifier("l", c) for c in LINE_VALUE_COLUMNS
+                ),
+                step=step.id,
+                operation=operation,
+                ids=tuple(self.ids),
+                count_field=SQL.identifier(count_field),
+            )
+        )
+        segment._invalidate_lines()

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, models
 
-from .res_partner_consent import CONSENT_ENGINE
+from .res_partner import CONSENT_ENGINE
 
 
 class MailBlacklist(models.Model):

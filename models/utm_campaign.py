@@ -1,8 +1,34 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+"""Campaigns: numbers and dates, the funnel statistics (for the whole campaign
+or a period), and the campaign prices of a target group."""
 
-from .crm_interaction_template import check_not_logged
+from datetime import datetime, time, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from .crm_interaction_template import RESPONSE_TEMPLATE_XMLID, check_not_logged
+
+# Marks the writes of action_activate_prices / action_deactivate_prices: a
+# module object, which no RPC client can put in a context.
+PRICES_ENGINE = object()
+STATISTICS_FIELDS = (
+    "interaction_count",
+    "logged_segment_count",
+    "cost_total",
+    "duration_total",
+    "target_contact_count",
+    "reached_contact_count",
+    "response_contact_count",
+    "response_rate",
+    "cost_per_response",
+    "duration_per_response",
+    "opportunity_count",
+    "opportunity_value",
+    "won_count",
+    "won_revenue",
+)
 
 
 class UtmCampaign(models.Model):
@@ -16,10 +42,10 @@ class UtmCampaign(models.Model):
     )
     date_start = fields.Date(string="Start Date")
     date_end = fields.Date(string="End Date")
-    # no default on the field: campaigns that exist when the addon is
-    # installed (mass mailing, CRM) stay shared; new ones get the company
-    # in create()
-    company_id = fields.Many2one("res.company")
+    # no default on the field (`sale` gives it one): campaigns that exist when
+    # the addon is installed (mass mailing, CRM) stay shared; new ones get the
+    # company in create()
+    company_id = fields.Many2one("res.company", default=None)
     stage_code = fields.Char(related="stage_id.code", string="Status Code")
     segment_ids = fields.One2many("crm.segment", "campaign_id", string="Segments")
     campaign_entry_ids = fields.One2many(
@@ -33,7 +59,7 @@ class UtmCampaign(models.Model):
     # STATISTICS
     # -------------------------------------------------------------------------
     segment_count = fields.Integer(compute="_compute_segment_count")
-    # the funnel, for the statistics period: utm_campaign_statistics.py
+    # the funnel, for the statistics period (_compute_campaign_statistics)
     logged_segment_count = fields.Integer(compute="_compute_campaign_statistics")
     interaction_count = fields.Integer(compute="_compute_campaign_statistics")
     target_contact_count = fields.Integer(
@@ -69,6 +95,63 @@ class UtmCampaign(models.Model):
     opportunity_value = fields.Float(
         string="Expected Revenue", compute="_compute_campaign_statistics"
     )
+    # responses registered with one click or received by e-mail
+    response_template_id = fields.Many2one(
+        "crm.interaction.template",
+        default=lambda self: self.env.ref(
+            RESPONSE_TEMPLATE_XMLID, raise_if_not_found=False
+        ),
+        help="Interaction template of the responses registered with one click or "
+        "received by e-mail. Empty: the shipped template RESP.",
+    )
+    # the statistics period, and the rest of the funnel
+    statistics_date_from = fields.Date(
+        string="Statistics From",
+        help="Count only the interactions and opportunities of this period.",
+    )
+    statistics_date_to = fields.Date(string="Statistics To")
+    reached_contact_count = fields.Integer(
+        string="Reached Contacts",
+        compute="_compute_campaign_statistics",
+        help="Distinct target contacts whose letter or e-mail was delivered.",
+    )
+    won_count = fields.Integer(
+        string="Won Opportunities", compute="_compute_campaign_statistics"
+    )
+    won_revenue = fields.Float(compute="_compute_campaign_statistics")
+    # campaign prices
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Campaign Price List",
+        help="The campaign's prices and discounts. While the campaign prices are "
+        "active, the customers of the target group get the lower of their own "
+        "price and this price list's, on orders dated within the campaign.",
+    )
+    prices_active = fields.Boolean(
+        string="Campaign Prices Active",
+        readonly=True,
+        copy=False,
+        help="Set by Activate Prices, cleared by Deactivate Prices.",
+    )
+    target_ids = fields.One2many(
+        "crm.campaign.target", "campaign_id", string="Target Group", readonly=True
+    )
+    target_count = fields.Integer(
+        string="Target Customers", compute="_compute_target_count"
+    )
+    price_currency_id = fields.Many2one(
+        related="pricelist_id.currency_id", string="Price List Currency"
+    )
+    price_revenue = fields.Monetary(
+        string="Revenue at Campaign Prices",
+        currency_field="price_currency_id",
+        compute="_compute_price_revenue",
+        help="Untaxed amount of the confirmed sales order lines priced by this "
+        "campaign.",
+    )
+    price_order_count = fields.Integer(
+        string="Orders at Campaign Prices", compute="_compute_price_revenue"
+    )
 
     _sql_constraints = [
         (
@@ -99,17 +182,60 @@ class UtmCampaign(models.Model):
                     )
                 )
 
+    @api.constrains("statistics_date_from", "statistics_date_to")
+    def _check_statistics_dates(self):
+        for campaign in self:
+            campaign._check_statistics_range(
+                campaign.statistics_date_from, campaign.statistics_date_to
+            )
+
+    def _check_statistics_range(self, date_from, date_to):
+        if date_from and date_to and date_to < date_from:
+            raise ValidationError(
+                self.env._(
+                    "Campaign statistics: the period ends (%(end)s) before it "
+                    "starts (%(start)s).",
+                    end=date_to,
+                    start=date_from,
+                )
+            )
+
+    @api.constrains("prices_active", "pricelist_id", "date_start", "date_end")
+    def _check_prices_active(self):
+        for campaign in self.filtered("prices_active"):
+            problems = campaign._prices_problems(targets=False)
+            if problems:
+                raise ValidationError("\n".join(problems))
+
+    def _check_prices_written(self, vals):
+        if "prices_active" in vals and (
+            self.env.context.get("crm_campaign_prices") is not PRICES_ENGINE
+        ):
+            raise UserError(
+                self.env._(
+                    "Campaign prices are switched on and off with Activate Prices "
+                    "and Deactivate Prices only."
+                )
+            )
+
     # -------------------------------------------------------------------------
     # ORM overrides
     # -------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        # all checked before a campaign number is drawn
+        for vals in vals_list:
+            self._check_prices_written(vals)
         for vals in vals_list:
             if not vals.get("code"):
                 vals["code"] = self.env["ir.sequence"].next_by_code("crm.campaign")
             if "company_id" not in vals:
                 vals["company_id"] = self.env.company.id
         return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_prices_written(vals)
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_logged(self):
@@ -142,6 +268,314 @@ class UtmCampaign(models.Model):
         )
         for campaign in self:
             campaign.segment_count = counts.get(campaign._origin, 0)
+
+    def _compute_target_count(self):
+        counts = dict(
+            self.env["crm.campaign.target"]._read_group(
+                [("campaign_id", "in", self.ids)], ["campaign_id"], ["__count"]
+            )
+        )
+        for campaign in self:
+            campaign.target_count = counts.get(campaign._origin, 0)
+
+    def _compute_price_revenue(self):
+        totals = {
+            campaign: (amount, orders)
+            for campaign, amount, orders in self.env["sale.order.line"]
+            .sudo()
+            ._read_group(
+                self._price_sale_line_domain(),
+                ["campaign_id"],
+                ["price_subtotal:sum", "order_id:count_distinct"],
+            )
+        }
+        for campaign in self:
+            amount, orders = totals.get(campaign._origin, (0.0, 0))
+            campaign.price_revenue = amount
+            campaign.price_order_count = orders
+
+    def _price_sale_line_domain(self):
+        return [("campaign_id", "in", self.ids), ("state", "=", "sale")]
+
+    # -------------------------------------------------------------------------
+    # STATISTICS
+    # -------------------------------------------------------------------------
+    def _get_statistics(self, date_from=None, date_to=None):
+        """The funnel of each campaign, as a dict by campaign id.
+
+        Canceled interactions are left out; contacts are counted once.
+        ``date_from`` / ``date_to`` (dates, both included) restrict the
+        interactions by their date and the opportunities by their creation.
+        """
+        date_from = fields.Date.to_date(date_from) if date_from else None
+        date_to = fields.Date.to_date(date_to) if date_to else None
+        self._check_statistics_range(date_from, date_to)
+        Interaction = self.env["crm.interaction"]
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        base = [("campaign_id", "in", self.ids), ("canceled", "=", False)]
+        lead_base = [("campaign_id", "in", self.ids), ("type", "=", "opportunity")]
+        if date_from:
+            start = datetime.combine(date_from, time.min)
+            base.append(("date", ">=", start))
+            lead_base.append(("create_date", ">=", start))
+        if date_to:
+            end = datetime.combine(date_to + timedelta(days=1), time.min)
+            base.append(("date", "<", end))
+            lead_base.append(("create_date", "<", end))
+
+        def distinct_partners(domain):
+            return dict(
+                Interaction._read_group(
+                    base + domain, ["campaign_id"], ["partner_id:count_distinct"]
+                )
+            )
+
+        totals = {
+            campaign: (count, cost, duration)
+            for campaign, count, cost, duration in Interaction._read_group(
+                base, ["campaign_id"], ["__count", "cost:sum", "duration:sum"]
+            )
+        }
+        targets = distinct_partners([("campaign_target", "=", True)])
+        reached = distinct_partners(
+            [("campaign_target", "=", True), ("delivery_status", "=", "delivered")]
+        )
+        responses = distinct_partners([("campaign_response", "=", True)])
+        logged = dict(
+            self.env["crm.campaign.entry"]._read_group(
+                [("campaign_id", "in", self.ids), ("canceled", "=", False)],
+                ["campaign_id"],
+                ["logged_segment_id:count_distinct"],
+            )
+        )
+        leads = {
+            campaign: (count, revenue)
+            for campaign, count, revenue in Lead._read_group(
+                lead_base, ["campaign_id"], ["__count", "expected_revenue:sum"]
+            )
+        }
+        won = {
+            campaign: (count, revenue)
+            for campaign, count, revenue in Lead._read_group(
+                lead_base + [("active", "=", True), ("stage_id.is_won", "=", True)],
+                ["campaign_id"],
+                ["__count", "expected_revenue:sum"],
+            )
+        }
+        result = {}
+        for campaign in self:
+            origin = campaign._origin
+            count, cost, duration = totals.get(origin, (0, 0.0, 0.0))
+            target = targets.get(origin, 0)
+            response = responses.get(origin, 0)
+            opportunity_count, opportunity_value = leads.get(origin, (0, 0.0))
+            won_count, won_revenue = won.get(origin, (0, 0.0))
+            result[origin.id] = {
+                "interaction_count": count,
+                "logged_segment_count": logged.get(origin, 0),
+                "cost_total": cost,
+                "duration_total": duration,
+                "target_contact_count": target,
+                "reached_contact_count": reached.get(origin, 0),
+                "response_contact_count": response,
+                "response_rate": 100.0 * response / target if target else 0.0,
+                "cost_per_response": cost / response if response else 0.0,
+                "duration_per_response": duration / response if response else 0.0,
+                "opportunity_count": opportunity_count,
+                "opportunity_value": opportunity_value,
+                "won_count": won_count,
+                "won_revenue": won_revenue,
+            }
+        return result
+
+    @api.depends("statistics_date_from", "statistics_date_to")
+    def _compute_campaign_statistics(self):
+        """The statistics fields, for the campaign's statistics period."""
+        for (date_from, date_to), campaigns in self.grouped(
+            lambda c: (c.statistics_date_from, c.statistics_date_to)
+        ).items():
+            if date_from and date_to and date_to < date_from:
+                # the constraint refuses it on save; show nothing meanwhile
+                campaigns.update(dict.fromkeys(STATISTICS_FIELDS, 0))
+                continue
+            statistics = campaigns._get_statistics(date_from, date_to)
+            for campaign in campaigns:
+                campaign.update(statistics[campaign._origin.id])
+
+    def action_print_statistics(self):
+        return self.env.ref(
+            "crm_campaign_segment.report_campaign_statistics"
+        ).report_action(self)
+
+    def action_view_statistics(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_campaign_segment.crm_interaction_action_analysis"
+        )
+        action["domain"] = [("campaign_id", "=", self.id)]
+        action["context"] = {"search_default_not_canceled": 1}
+        return action
+
+    # -------------------------------------------------------------------------
+    # RESPONSES
+    # -------------------------------------------------------------------------
+    def _get_response_template(self):
+        """The template of this campaign's responses (default: RESP)."""
+        self.ensure_one()
+        template = self.response_template_id or self.env.ref(
+            RESPONSE_TEMPLATE_XMLID, raise_if_not_found=False
+        )
+        if not template:
+            raise ValidationError(
+                self.env._(
+                    "Campaign %(campaign)s has no response template.",
+                    campaign=self.display_name,
+                )
+            )
+        return template
+
+    # -------------------------------------------------------------------------
+    # CAMPAIGN PRICES
+    # -------------------------------------------------------------------------
+    def _prices_problems(self, targets=True, target_counts=None):
+        """What keeps this campaign's prices from being activated."""
+        self.ensure_one()
+        name = self.display_name
+        problems = []
+        if not self.pricelist_id:
+            problems.append(
+                self.env._("Campaign %(campaign)s has no price list.", campaign=name)
+            )
+        if not (self.date_start and self.date_end):
+            problems.append(
+                self.env._(
+                    "Campaign %(campaign)s needs a start date and an end date: "
+                    "its prices apply to orders dated within them.",
+                    campaign=name,
+                )
+            )
+        elif self.date_end < self.date_start:
+            problems.append(
+                self.env._(
+                    "Campaign %(campaign)s: the end date (%(end)s) is before the "
+                    "start date (%(start)s).",
+                    campaign=name,
+                    end=self.date_end,
+                    start=self.date_start,
+                )
+            )
+        if targets and not (target_counts or {}).get(self.id):
+            problems.append(
+                self.env._(
+                    "Campaign %(campaign)s has no logged segment marked Campaign "
+                    "Target (or its interactions are canceled): log one first, its "
+                    "contacts' customers become the target group.",
+                    campaign=name,
+                )
+            )
+        return problems
+
+    def _target_interaction_domain(self):
+        return [
+            ("campaign_id", "in", self.ids),
+            ("campaign_target", "=", True),
+            ("canceled", "=", False),
+        ]
+
+    def action_activate_prices(self):
+        """Build the target groups and switch the campaign prices on.
+
+        The target group is the commercial partners (customers) of the contacts
+        of the campaign's target interactions that are not canceled.  Every
+        campaign is checked before anything is written: one error lists all
+        the problems, and nothing is activated.  Activating again rebuilds the
+        group (contacts of segments logged since are added).
+        """
+        self.check_access("write")
+        counts = {
+            campaign.id: count
+            for campaign, count in self.env["crm.interaction"]
+            .sudo()
+            ._read_group(
+                self._target_interaction_domain(), ["campaign_id"], ["__count"]
+            )
+        }
+        problems = [
+            problem
+            for campaign in self
+            for problem in campaign._prices_problems(target_counts=counts)
+        ]
+        if problems:
+            raise UserError("\n".join(problems))
+        self._build_target_group()
+        self.with_context(crm_campaign_prices=PRICES_ENGINE).write(
+            {"prices_active": True}
+        )
+        return True
+
+    def action_deactivate_prices(self):
+        """Switch the campaign prices off and remove the target groups."""
+        self.check_access("write")
+        self.env["crm.campaign.target"].sudo().search(
+            [("campaign_id", "in", self.ids)]
+        ).unlink()
+        self.with_context(crm_campaign_prices=PRICES_ENGINE).write(
+            {"prices_active": False}
+        )
+        return True
+
+    def _build_target_group(self):
+        """Replace the target groups, set-based: one DELETE, one INSERT."""
+        if not self:
+            return
+        Target = self.env["crm.campaign.target"]
+        self.env.flush_all()
+        ids = tuple(self.ids)
+        self.env.execute_query(
+            SQL("DELETE FROM crm_campaign_target WHERE campaign_id IN %s", ids)
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_campaign_target
+                       (campaign_id, partner_id, create_uid, write_uid,
+                        create_date, write_date)
+                SELECT DISTINCT interaction.campaign_id,
+                       partner.commercial_partner_id,
+                       %(uid)s, %(uid)s,
+                       NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                  FROM crm_interaction interaction
+                  JOIN res_partner partner ON partner.id = interaction.partner_id
+                 WHERE interaction.campaign_id IN %(ids)s
+                   AND interaction.campaign_target
+                   AND interaction.canceled IS NOT TRUE
+                   AND partner.commercial_partner_id IS NOT NULL
+                """,
+                uid=self.env.uid,
+                ids=ids,
+            )
+        )
+        Target.invalidate_model()
+        self.invalidate_recordset(["target_ids", "target_count"])
+
+    def action_view_targets(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Target Group"),
+            "res_model": "crm.campaign.target",
+            "view_mode": "list",
+            "domain": [("campaign_id", "=", self.id)],
+            "context": {"create": False},
+        }
+
+    def action_view_price_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        lines = self.env["sale.order.line"].search(self._price_sale_line_domain())
+        action["domain"] = [("id", "in", lines.order_id.ids)]
+        action["context"] = {"create": False}
+        return action
 
     # -------------------------------------------------------------------------
     # ACTIONS

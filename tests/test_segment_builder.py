@@ -676,7 +676,7 @@ class TestDynamicSegmentRefreshAsOwner(SegmentCase):
         superuser_owned = self.dynamic_segment()
         self.assertEqual(superuser_owned.create_uid.id, 1)
         with self.assertLogs(
-            "odoo.addons.crm_campaign_segment.models.crm_segment_builder", "WARNING"
+            "odoo.addons.crm_campaign_segment.models.crm_segment", "WARNING"
         ) as logs:
             self.env["crm.segment"]._cron_refresh_dynamic_segments()
         for segment in (archived_owner, no_access, superuser_owned):

@@ -436,7 +436,7 @@ class TestNestedCriteria(FilterCase):
             }
         ).with_env(self.env)
         with self.assertLogs(
-            "odoo.addons.crm_campaign_segment.models.crm_segment_builder", "ERROR"
+            "odoo.addons.crm_campaign_segment.models.crm_segment", "ERROR"
         ) as logs:
             self.env["crm.segment"]._cron_refresh_dynamic_segments()
         self.assertTrue(any(failing.name in line for line in logs.output))

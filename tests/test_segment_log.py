@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools.misc import file_open
 
-from odoo.addons.crm_campaign_segment.models.crm_interaction_render_docx import (
+from odoo.addons.crm_campaign_segment.models.crm_interaction_render import (
     MERGE_FIELD_NAMES,
 )
 from odoo.addons.mail.tests.common import MockEmail

@@ -14,7 +14,7 @@ from .test_segment_log import MANAGER_GROUPS, SegmentLogCase
 
 SECRET = "{{ object.env['ir.config_parameter'].sudo().get_param('database.secret') }}"
 EDITOR_GROUPS = MANAGER_GROUPS + ",mail.group_mail_template_editor"
-LOGGING_LOGGER = "odoo.addons.crm_campaign_segment.models.crm_logged_segment_cron"
+LOGGING_LOGGER = "odoo.addons.crm_campaign_segment.models.crm_logged_segment"
 
 
 class ReviewCase(SegmentLogCase):
