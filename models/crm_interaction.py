@@ -232,8 +232,7 @@ class CrmInteraction(models.Model):
         self.env.cr.execute(
             """
             CREATE UNIQUE INDEX IF NOT EXISTS crm_interaction_logged_line_key
-                ON crm_interaction (logged_segment_id, segment_line_id);
-            DROP INDEX IF EXISTS crm_interaction_logged_line_uniq
+                ON crm_interaction (logged_segment_id, segment_line_id)
             """
         )
         return res

@@ -155,28 +155,35 @@ class CrmInteractionTemplateLang(models.Model):
             html = vals.get(fname)
             if not html or "data:image/" not in html:
                 continue
-            images = {}
-
-            def to_url(match, images=images):
-                data = re.sub(r"\s+", "", match.group("data"))
-                if data not in images:
-                    attachment = (
-                        self.env["ir.attachment"]
-                        .sudo()
-                        .create(
-                            {
-                                "name": f"image{len(images) + 1}",
-                                "datas": data,
-                                "res_model": self._name,
-                            }
-                        )
-                    )
-                    attachment.generate_access_token()
-                    images[data] = (
-                        f"/web/image/{attachment.id}"
-                        f"?access_token={attachment.access_token}"
-                    )
-                return match.group("before") + images[data] + match.group("after")
-
-            converted = INLINE_IMAGE.sub(to_url, str(html))
+            converted = INLINE_IMAGE.sub(self._inline_image_url({}), str(html))
             vals[fname] = Markup(converted) if isinstance(html, Markup) else converted
+
+    @api.model
+    def _inline_image_url(self, images):
+        """A replacement function for ``INLINE_IMAGE``: each distinct image
+        becomes one attachment, linked with its access token.
+
+        :param dict images: {base64 data: URL}, shared by the body's images
+        """
+
+        def to_url(match):
+            data = re.sub(r"\s+", "", match.group("data"))
+            if data not in images:
+                attachment = (
+                    self.env["ir.attachment"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": f"image{len(images) + 1}",
+                            "datas": data,
+                            "res_model": self._name,
+                        }
+                    )
+                )
+                attachment.generate_access_token()
+                images[data] = (
+                    f"/web/image/{attachment.id}?access_token={attachment.access_token}"
+                )
+            return match.group("before") + images[data] + match.group("after")
+
+        return to_url

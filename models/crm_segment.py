@@ -577,17 +577,6 @@ class CrmSegment(models.Model):
                 segment._apply_header_to_lines(old_templates[segment.id])
         return res
 
-    def unlink(self):
-        # the history has no foreign key to cascade with
-        ids = tuple(self.ids)
-        result = super().unlink()
-        if ids:
-            self.env.execute_query(
-                SQL("DELETE FROM crm_segment_history WHERE segment_id IN %s", ids)
-            )
-            self.env["crm.segment.history"].invalidate_model()
-        return result
-
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
         logged = self.filtered(lambda segment: segment.state != "draft")
@@ -817,18 +806,11 @@ class CrmSegment(models.Model):
         self.ensure_one()
         self.check_access("write")
         self.env.flush_all()
-        # a new step after going back discards the undone steps (and history)
+        # a new step after going back discards the undone steps (their
+        # history goes with them: its foreign key cascades)
         self.env.execute_query(
             SQL(
-                """
-                WITH gone AS (
-                    DELETE FROM crm_segment_step
-                     WHERE segment_id = %s AND undone
-                    RETURNING id
-                )
-                DELETE FROM crm_segment_history
-                 WHERE step_id IN (SELECT id FROM gone)
-                """,
+                "DELETE FROM crm_segment_step WHERE segment_id = %s AND undone",
                 self.id,
             )
         )

@@ -918,6 +918,13 @@ UPGRADE_CHECKS = (
         "SELECT NOT EXISTS (SELECT 1 FROM crm_segment_history WHERE step_id = -1)",
     ),
     (
+        "the export template lists each field once",
+        """SELECT NOT EXISTS (SELECT 1 FROM ir_exports_line l
+            JOIN ir_exports e ON e.id = l.export_id
+           WHERE e.name = 'Segment contacts'
+           GROUP BY l.export_id, l.name HAVING COUNT(*) > 1)""",
+    ),
+    (
         "the old counter column of logged segments is gone",
         """SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns
             WHERE table_name = 'crm_logged_segment' AND column_name = 'line_done')""",

@@ -27,6 +27,8 @@ def migrate(cr, version):
             f'ALTER TABLE crm_interaction ALTER CONSTRAINT "{name}" NOT DEFERRABLE'
         )
     cr.execute("ALTER TABLE crm_logged_segment DROP COLUMN IF EXISTS line_done")
+    # replaced by crm_interaction_logged_line_key in 18.0.1.0.0
+    cr.execute("DROP INDEX IF EXISTS crm_interaction_logged_line_uniq")
     _history_orphans(cr)
 
 
