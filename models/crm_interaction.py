@@ -297,19 +297,7 @@ class CrmInteraction(models.Model):
         template = self.template_id
         if not template:
             return
-        self.update(
-            {
-                "description": template.name,
-                "cost": template.unit_cost,
-                "duration": template.unit_duration,
-                "information_flow": template.information_flow,
-                "initiated_by": template.initiated_by,
-                "correspondence_type": template.correspondence_type,
-                "campaign_id": template.campaign_id.id or self.campaign_id.id,
-                "campaign_target": template.campaign_target,
-                "campaign_response": template.campaign_response,
-            }
-        )
+        self.update(template._get_interaction_values())
 
     @api.onchange("partner_id")
     def _onchange_partner_id(self):
@@ -371,7 +359,25 @@ class CrmInteraction(models.Model):
                     partners.ids
                 )
                 vals["company_partner_id"] = partner.commercial_partner_id.id
+        self._add_template_values(vals_list)
         return super().create(vals_list)
+
+    @api.model
+    def _add_template_values(self, vals_list):
+        """What a new interaction does not say itself comes from its template,
+        as in the form: over RPC and from automated actions alike."""
+        by_template = {}
+        Template = self.env["crm.interaction.template"]
+        for vals in vals_list:
+            template_id = vals.get("template_id")
+            if not template_id:
+                continue
+            if template_id not in by_template:
+                by_template[template_id] = Template.browse(
+                    template_id
+                )._get_interaction_values()
+            for fname, value in by_template[template_id].items():
+                vals.setdefault(fname, value)
 
     def write(self, vals):
         if "covered_by_id" in vals and not self.env.su:
@@ -1230,14 +1236,11 @@ class CrmInteraction(models.Model):
         template = campaign._get_response_template()
         row = template._get_language(self.lang or self.partner_id.lang)
         return {
+            **template._get_interaction_values(),
             "partner_id": self.partner_id.id,
             "company_partner_id": self.company_partner_id.id,
-            "template_id": template.id,
-            "description": template.name,
             "subject": subject or row.subject or self.subject,
             "lang": self.lang,
-            "cost": template.unit_cost,
-            "duration": template.unit_duration,
             "information_flow": "inbound",
             "initiated_by": "them",
             "correspondence_type": self.correspondence_type,

@@ -125,6 +125,26 @@ class CrmInteractionTemplate(models.Model):
     def _unlink_except_logged(self):
         check_not_logged(self, "template_id")
 
+    def _get_interaction_values(self):
+        """The values an interaction takes from this template: the one
+        template-to-values rule of the form, of ``create`` over RPC, of
+        logging a segment and of responses (each adds what is its own)."""
+        self.ensure_one()
+        values = {
+            "template_id": self.id,
+            "description": self.name,
+            "cost": self.unit_cost,
+            "duration": self.unit_duration,
+            "information_flow": self.information_flow,
+            "initiated_by": self.initiated_by,
+            "correspondence_type": self.correspondence_type,
+            "campaign_target": self.campaign_target,
+            "campaign_response": self.campaign_response,
+        }
+        if self.campaign_id:
+            values["campaign_id"] = self.campaign_id.id
+        return values
+
     def _get_language(self, lang):
         """Return the language row for ``lang``, else the default one."""
         self.ensure_one()

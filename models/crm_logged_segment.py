@@ -485,7 +485,7 @@ class CrmLoggedSegment(models.Model):
                 self.env["crm.interaction"]
                 .sudo()
                 .with_context(**LOG_CREATE_CONTEXT)
-                .create([self._log_interaction_values(row, subjects) for row in rows])
+                .create(self._log_interaction_values(rows, subjects))
             ).with_env(self.env)
             if self.send:
                 interactions._deliver()
@@ -495,12 +495,10 @@ class CrmLoggedSegment(models.Model):
         return len(rows) if rows else (1 if last_line else 0)
 
     def _log_read_batch(self, span):
-        """The lines of ``span`` not logged yet, with what their interactions
-        take from the segment's header and the templates: the template's
-        values (or the segment's for its own template), the campaign of the
-        segment (else of the template), the subject's source text (the
-        template's row for the contact's language, else the line's or the
-        segment's subject, else the template's default row).
+        """The lines of ``span`` not logged yet, with their template (the
+        line's, else the segment's) and the source text of their subject
+        (the template's row for the contact's language, else the line's or
+        the segment's subject, else the template's default row).
 
         Reads only the addon's own tables; the span's lines come from the
         index (segment, id) and each "already logged" probe from the unique
@@ -510,126 +508,132 @@ class CrmLoggedSegment(models.Model):
         :return: (list of dicts, id of the span's last line or None)
         """
         segment = self.segment_id
-        header_template = segment.interaction_template_id.id or None
-        campaign = segment.campaign_id.id or None
         after, upto, limit = span
         self.env.flush_all()
-        query = SQL(
-            """
-            WITH batch AS MATERIALIZED (
-                SELECT l.id, l.partner_id, l.company_partner_id, l.subject,
-                       l.interaction_template_id, l.correspondence_type, l.lang,
-                       l.evaluation, l.user_id
-                  FROM crm_segment_line l
-                 WHERE l.segment_id = %(segment)s AND l.id > %(after)s %(upto)s
-                 ORDER BY l.id
-                 %(limit)s
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH batch AS MATERIALIZED (
+                    SELECT l.id, l.partner_id, l.company_partner_id, l.subject,
+                           l.interaction_template_id, l.correspondence_type,
+                           l.lang, l.evaluation, l.user_id
+                      FROM crm_segment_line l
+                     WHERE l.segment_id = %(segment)s AND l.id > %(after)s
+                           %(upto)s
+                     ORDER BY l.id
+                     %(limit)s
+                )
+                SELECT b.id AS line_id, b.partner_id, b.company_partner_id,
+                       t.id AS template_id, %(subject)s,
+                       b.correspondence_type, b.lang, b.evaluation,
+                       COALESCE(b.user_id, %(user)s) AS user_id,
+                       done.id IS NOT NULL AS logged
+                  FROM batch b
+                  JOIN crm_interaction_template t
+                    ON t.id = COALESCE(b.interaction_template_id, %(template)s)
+                  LEFT JOIN crm_interaction_template_lang own
+                    ON own.template_id = t.id AND own.lang = b.lang
+                  LEFT JOIN crm_interaction_template_lang def
+                    ON def.template_id = t.id AND def.lang = t.lang
+                  LEFT JOIN LATERAL (
+                      SELECT i.id
+                        FROM crm_interaction i
+                       WHERE i.logged_segment_id = %(logged)s
+                         AND i.segment_line_id = b.id
+                       LIMIT 1
+                  ) done ON TRUE
+                 ORDER BY b.id
+                """,
+                segment=segment.id,
+                after=after,
+                upto=SQL("AND l.id <= %s", upto) if upto else SQL(""),
+                limit=SQL("LIMIT %s", limit) if limit else SQL(""),
+                subject=self._log_subject_columns(),
+                template=segment.interaction_template_id.id or None,
+                user=segment.user_id.id or None,
+                logged=self.id,
             )
-            SELECT b.id AS line_id, b.partner_id, b.company_partner_id,
-                   t.id AS template_id,
-                   COALESCE(t.name ->> %(lang)s, t.name ->> 'en_US')
-                       AS description,
-                   CASE WHEN COALESCE(own.subject, '') != '' THEN own.subject
-                        WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
-                             IS NOT NULL
-                        THEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
-                        ELSE NULLIF(def.subject, '') END AS subject,
-                   CASE WHEN COALESCE(own.subject, '') != '' THEN own.id
-                        WHEN COALESCE(NULLIF(b.subject, ''), %(subject)s)
-                             IS NOT NULL THEN NULL
-                        ELSE def.id END AS subject_row,
-                   CASE WHEN t.id = %(template)s THEN %(cost)s
-                        ELSE t.unit_cost END AS cost,
-                   CASE WHEN t.id = %(template)s THEN %(duration)s
-                        ELSE t.unit_duration END AS duration,
-                   CASE WHEN t.id = %(template)s
-                        THEN COALESCE(%(flow)s, t.information_flow)
-                        ELSE t.information_flow END AS information_flow,
-                   CASE WHEN t.id = %(template)s
-                        THEN COALESCE(%(initiated)s, t.initiated_by)
-                        ELSE t.initiated_by END AS initiated_by,
-                   b.correspondence_type, b.lang,
-                   COALESCE(%(campaign)s, t.campaign_id) AS campaign_id,
-                   CASE WHEN %(campaign)s::int IS NOT NULL THEN %(target)s
-                        ELSE t.campaign_target END AS campaign_target,
-                   CASE WHEN %(campaign)s::int IS NOT NULL THEN %(response)s
-                        ELSE t.campaign_response END AS campaign_response,
-                   e.id AS campaign_entry_id,
-                   b.evaluation,
-                   COALESCE(b.user_id, %(user)s) AS user_id,
-                   done.id IS NOT NULL AS logged
-              FROM batch b
-              JOIN crm_interaction_template t
-                ON t.id = COALESCE(b.interaction_template_id, %(template)s)
-              LEFT JOIN crm_interaction_template_lang own
-                ON own.template_id = t.id AND own.lang = b.lang
-              LEFT JOIN crm_interaction_template_lang def
-                ON def.template_id = t.id AND def.lang = t.lang
-              LEFT JOIN crm_campaign_entry e
-                ON e.logged_segment_id = %(logged)s
-               AND e.campaign_id = COALESCE(%(campaign)s, t.campaign_id)
-              LEFT JOIN LATERAL (
-                  SELECT i.id
-                    FROM crm_interaction i
-                   WHERE i.logged_segment_id = %(logged)s
-                     AND i.segment_line_id = b.id
-                   LIMIT 1
-              ) done ON TRUE
-             ORDER BY b.id
-            """,
-            segment=segment.id,
-            after=after,
-            upto=SQL("AND l.id <= %s", upto) if upto else SQL(""),
-            limit=SQL("LIMIT %s", limit) if limit else SQL(""),
-            lang=self.env.lang or "en_US",
-            subject=segment.subject or None,
-            template=header_template,
-            cost=segment.unit_cost,
-            duration=segment.unit_duration,
-            flow=segment.information_flow or None,
-            initiated=segment.initiated_by or None,
-            campaign=campaign,
-            target=bool(segment.campaign_target),
-            response=bool(segment.campaign_response),
-            user=segment.user_id.id or None,
-            logged=self.id,
         )
-        self.env.cr.execute(query)
         columns = [column.name for column in self.env.cr.description]
         rows = [dict(zip(columns, row, strict=True)) for row in self.env.cr.fetchall()]
         last_line = rows[-1]["line_id"] if rows else None
         return [row for row in rows if not row["logged"]], last_line
 
-    def _log_interaction_values(self, row, subjects):
-        """The values of the interaction of one line (extension point)."""
-        return {
-            "logged_segment_id": self.id,
-            "segment_line_id": row["line_id"],
-            "campaign_entry_id": row["campaign_entry_id"],
-            "partner_id": row["partner_id"],
-            "company_partner_id": row["company_partner_id"],
-            "date": self.date,
-            "template_id": row["template_id"],
-            "description": row["description"],
-            "subject": subjects.get(row["line_id"], row["subject"]),
-            "cost": row["cost"],
-            "duration": row["duration"],
-            "information_flow": row["information_flow"],
-            "initiated_by": row["initiated_by"],
-            "correspondence_type": row["correspondence_type"],
-            "lang": row["lang"],
-            "campaign_id": row["campaign_id"],
-            "campaign_target": row["campaign_target"],
-            "campaign_response": row["campaign_response"],
-            "evaluation": row["evaluation"],
-            "user_id": row["user_id"],
-            "company_id": self.segment_id.company_id.id,
-            "delivery_status": (
-                "in_progress"
-                if self.send and row["correspondence_type"] in ("email", "hard_copy")
-                else "none"
-            ),
+    def _log_subject_columns(self):
+        """``subject`` (the source text of a line's subject) and
+        ``subject_row`` (the template row it comes from, if any)."""
+        header = self.segment_id.subject or None
+        return SQL(
+            """
+            CASE WHEN COALESCE(own.subject, '') != '' THEN own.subject
+                 WHEN COALESCE(NULLIF(b.subject, ''), %(header)s) IS NOT NULL
+                 THEN COALESCE(NULLIF(b.subject, ''), %(header)s)
+                 ELSE NULLIF(def.subject, '') END AS subject,
+            CASE WHEN COALESCE(own.subject, '') != '' THEN own.id
+                 WHEN COALESCE(NULLIF(b.subject, ''), %(header)s) IS NOT NULL
+                 THEN NULL
+                 ELSE def.id END AS subject_row
+            """,
+            header=header,
+        )
+
+    def _log_template_values(self, template_ids):
+        """{template id: the values its interactions take}: the template's
+        (``_get_interaction_values``), the segment's for its own template,
+        the segment's campaign when it has one."""
+        segment = self.segment_id
+        result = {}
+        for template in self.env["crm.interaction.template"].browse(template_ids):
+            values = template._get_interaction_values()
+            if template == segment.interaction_template_id:
+                values.update(
+                    cost=segment.unit_cost,
+                    duration=segment.unit_duration,
+                    information_flow=segment.information_flow
+                    or values["information_flow"],
+                    initiated_by=segment.initiated_by or values["initiated_by"],
+                )
+            if segment.campaign_id:
+                values.update(
+                    campaign_id=segment.campaign_id.id,
+                    campaign_target=bool(segment.campaign_target),
+                    campaign_response=bool(segment.campaign_response),
+                )
+            result[template.id] = values
+        return result
+
+    def _log_interaction_values(self, rows, subjects):
+        """The values of the interactions of the batch's lines: the
+        template's, then the line's own (extension point)."""
+        templates = self._log_template_values({row["template_id"] for row in rows})
+        entries = {
+            entry.campaign_id.id: entry.id for entry in self.sudo().campaign_entry_ids
         }
+        vals_list = []
+        for row in rows:
+            values = dict(templates[row["template_id"]])
+            values.update(
+                logged_segment_id=self.id,
+                segment_line_id=row["line_id"],
+                campaign_entry_id=entries.get(values.get("campaign_id")),
+                partner_id=row["partner_id"],
+                company_partner_id=row["company_partner_id"],
+                date=self.date,
+                subject=subjects.get(row["line_id"], row["subject"]),
+                correspondence_type=row["correspondence_type"],
+                lang=row["lang"],
+                evaluation=row["evaluation"],
+                user_id=row["user_id"],
+                company_id=self.segment_id.company_id.id,
+                delivery_status=(
+                    "in_progress"
+                    if self.send
+                    and row["correspondence_type"] in ("email", "hard_copy")
+                    else "none"
+                ),
+            )
+            vals_list.append(values)
+        return vals_list
 
     def _log_render_subjects(self, rows):
         """Render the subjects with placeholders of the batch's lines, per
@@ -770,15 +774,7 @@ class CrmLoggedSegment(models.Model):
         )
         done = 0
         for logged in jobs:
-            try:
-                with self.env.cr.savepoint():
-                    processed = logged._log_run_job()
-            except psycopg2.OperationalError:
-                # transient (lock, serialization): the cron retries later
-                raise
-            except Exception as error:  # noqa: BLE001 - any error stops the job
-                logged._log_job_failed(error)
-                continue
+            processed = logged._log_run_job()
             if processed is not None:
                 done = processed
                 break
@@ -787,19 +783,18 @@ class CrmLoggedSegment(models.Model):
         )
 
     def _log_run_job(self):
-        """Log one batch of this queued job, as the user who logged it.
+        """Log one batch of this queued job on the cron path, as the user who
+        logged it, sized to the cron run's time budget.
 
         :return: the number of lines logged, or None when the job was not
-            processed (locked by another transaction, canceled meanwhile)
+            processed (locked by another transaction, canceled meanwhile,
+            stopped on an error)
         """
         self.ensure_one()
-        if not self.segment_id:
-            # the segment was deleted meanwhile: nothing more can be logged
-            self.sudo().job_state = "done"
-            return 0
         logged = self.with_user(self.user_id).with_company(self.company_id)
+        start = time.monotonic()
         try:
-            logged._log_lock()
+            done = logged._log_run_batch(limit=self._log_call_batch_size())
         except UserError:
             _logger.info("%s is locked, logging it later", self.name)
             # a run that logs nothing counts as fully done: without a trigger
@@ -808,18 +803,62 @@ class CrmLoggedSegment(models.Model):
                 fields.Datetime.now() + LOCKED_RETRY_DELAY
             )
             return None
-        # canceled (or set to error) while this run waited for the lock
-        logged.invalidate_recordset(["job_state", "canceled", "log_cursor"])
-        if logged.job_state != "queued" or logged.canceled:
-            return None
-        start = time.monotonic()
-        done = logged._log_batch(self._log_call_batch_size())
-        if done:
+        if done and logged.job_state == "queued":
             _SECONDS_PER_LINE[self._log_rate_key()] = (time.monotonic() - start) / done
-        if not done or not logged._log_has_pending():
+        else:
             _SECONDS_PER_LINE.pop(self._log_rate_key(), None)
-            logged._log_finalize()
         return done
+
+    def _log_run_batch(self, span=None, limit=None, shared=False):
+        """Run one batch of this queued job: the one runner of both paths
+        (the cron, queue jobs).
+
+        Locks the job (``shared``: a key-share lock, which batches running
+        in parallel hold together and a manager's cancel waits for; else
+        exclusive), checks that it is still queued, and logs the batch in a
+        savepoint: a batch that fails is rolled back and stops the job in
+        *Error* with the reason in its chatter, for a manager to retry or
+        cancel.  Transient errors (lock, serialization) go up to the caller,
+        which runs the batch again later.
+
+        :param span: (after line id, up to line id, limit), or None: the next
+            ``limit`` lines after the job's cursor, read once the job is locked
+        :return: the number of lines the batch went through, or None when the
+            job was not processed (not queued any more, stopped on an error)
+        :raise UserError: the job is locked by another transaction
+        """
+        self.ensure_one()
+        if not self.segment_id:
+            # the segment was deleted meanwhile: nothing more can be logged
+            self.sudo().job_state = "done"
+            return 0
+        self._log_lock(shared=shared)
+        # canceled (or set to error) while this batch waited for the lock
+        self.invalidate_recordset(["job_state", "canceled", "log_cursor"])
+        if self.job_state != "queued" or self.canceled:
+            return None
+        try:
+            with self.env.cr.savepoint():
+                done = self._log_write_batch(
+                    span or (self.log_cursor, None, limit), move_cursor=not shared
+                )
+                self._log_close_if_complete(done, shared)
+                return done
+        except psycopg2.OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any error stops the job
+            self._log_job_failed(error)
+            return None
+
+    def _log_close_if_complete(self, done, shared):
+        """Close the job after a batch that found nothing left: after its
+        cursor on the cron path; counted from the interactions for parallel
+        batches, whose last one may not see the others' lines yet (the job
+        that runs once all of them are done closes it then)."""
+        if shared:
+            self._log_queue_finalize()
+        elif not done or not self._log_has_pending():
+            self._log_finalize()
 
     def _log_rate_key(self):
         return (self.env.cr.dbname, self.id)
@@ -936,47 +975,30 @@ class CrmLoggedSegment(models.Model):
     def _log_queue_batch(self, after, upto):
         """One batch of a logging job, run by a queue job worker.
 
-        Several batches of a job run at once; a batch holds a key-share lock
-        on the job (a manager cannot cancel it meanwhile) and an advisory
-        lock on its range (a second worker on the same batch retries later
-        and then finds it done).
+        Several batches of a job run at once, each through the runner with a
+        key-share lock on the job, and an advisory lock on its range (a
+        second worker on the same batch retries later and then finds it
+        done).
         """
         self.ensure_one()
         from odoo.addons.queue_job.exception import RetryableJobError
 
-        if not self.segment_id:
-            self.sudo().job_state = "done"
-            return self.env._("The segment was deleted: nothing to log.")
-        logged = self
-        try:
-            logged._log_lock(shared=True)
-        except UserError as error:
-            raise RetryableJobError(str(error), seconds=10) from None
         locked = self.env.execute_query(
             SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", self.id, after)
         )[0][0]
         if not locked:
             raise RetryableJobError("Batch taken by another worker", seconds=10)
-        logged.invalidate_recordset(["job_state", "canceled"])
-        if logged.job_state != "queued" or logged.canceled:
-            # canceled: restoring the job queues its remaining batches again
-            return self.env._("Not logged: the job is not queued any more.")
         done = 0
         if upto:
             try:
-                with self.env.cr.savepoint():
-                    done = logged._log_write_batch(
-                        (after, upto, None), move_cursor=False
-                    )
-            except (psycopg2.OperationalError, RetryableJobError):
-                # transient (lock, serialization): queue_job retries the batch
-                raise
-            except Exception as error:  # noqa: BLE001 - any error stops the job
-                # as on the cron path: the batch is rolled back, the job is in
-                # Error (its other batches do nothing), a manager retries it
-                logged._log_job_failed(error)
-                return self.env._("Logging stopped on an error: %(error)s", error=error)
-        logged._log_queue_finalize()
+                done = self._log_run_batch((after, upto, None), shared=True)
+            except UserError as error:
+                raise RetryableJobError(str(error), seconds=10) from None
+        else:
+            self._log_queue_finalize()
+        if done is None:
+            # canceled: restoring the job queues its remaining batches again
+            return self.env._("Not logged: the job is not queued any more.")
         return self.env._("%(count)s lines logged.", count=done)
 
     def _log_queue_finalize(self):

@@ -64,10 +64,44 @@ class TestCreateCampaign(CampaignSegmentCase):
 
 
 @tagged("post_install", "-at_install")
+class TestInteractionFromTemplate(CampaignSegmentCase):
+    def test_create_takes_what_it_does_not_say_from_the_template(self):
+        """Over RPC as in the form: a new interaction takes the values it
+        does not give from its template; the values it gives win."""
+        template = self.template
+        bare, given = self.env["crm.interaction"].create(
+            [
+                {"partner_id": self.buyer.id, "template_id": template.id},
+                {
+                    "partner_id": self.buyer.id,
+                    "template_id": template.id,
+                    "cost": 0.0,
+                    "description": "Own words",
+                },
+            ]
+        )
+        expected = template._get_interaction_values()
+        for fname in ("description", "cost", "duration", "information_flow"):
+            self.assertEqual(bare[fname], expected[fname], fname)
+        self.assertEqual(bare.initiated_by, template.initiated_by)
+        self.assertEqual(bare.correspondence_type, template.correspondence_type)
+        self.assertEqual(bare.campaign_id, template.campaign_id)
+        self.assertEqual(given.cost, 0.0)
+        self.assertEqual(given.description, "Own words")
+        self.assertEqual(given.duration, template.unit_duration)
+
+
+@tagged("post_install", "-at_install")
 class TestCampaignStatistics(CampaignSegmentCase):
     def test_statistics_count_distinct_contacts(self):
         Interaction = self.env["crm.interaction"]
-        common = {"campaign_id": self.campaign.id, "template_id": self.template.id}
+        # cost and duration given: not the template's
+        common = {
+            "campaign_id": self.campaign.id,
+            "template_id": self.template.id,
+            "cost": 0.0,
+            "duration": 0.0,
+        }
         Interaction.create(
             [
                 dict(common, partner_id=self.buyer.id, campaign_target=True, cost=2.0),
