@@ -1,4 +1,5 @@
 from . import utm_stage
+from . import crm_engine_mixin
 from . import crm_classification_mixin
 from . import crm_job_responsibility
 from . import crm_business_relation

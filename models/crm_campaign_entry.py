@@ -3,18 +3,20 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .crm_logged_segment import MANAGER_GROUP, field_labels
+from .crm_logged_segment import MANAGER_GROUP
 
-# Fields only the logging engine sets (as superuser): canceling goes through
-# action_cancel / action_restore, which cascade.
+# Fields only the logging engine sets (crm.engine.mixin): canceling goes
+# through action_cancel / action_restore, which cascade.
 ENGINE_FIELDS = {"canceled", "logged_segment_id"}
 
 
 class CrmCampaignEntry(models.Model):
     _name = "crm.campaign.entry"
+    _inherit = ["crm.engine.mixin"]
     _description = "Campaign Entry"
     _order = "id desc"
     _check_company_auto = True
+    _engine_fields = frozenset(ENGINE_FIELDS)
 
     campaign_id = fields.Many2one("utm.campaign", required=True, index=True)
     logged_segment_id = fields.Many2one(
@@ -133,29 +135,13 @@ class CrmCampaignEntry(models.Model):
                 if name
             )
 
-    def _check_protected_fields(self, fields_written):
-        if self.env.su:
-            return
-        refused = set(fields_written) & ENGINE_FIELDS
-        if refused:
-            raise AccessError(
-                self.env._(
-                    "Campaign entry %(entry)s: %(fields)s can only be set by "
-                    "logging a segment or with Cancel and Restore.",
-                    entry=self[:1].display_name or self._description,
-                    fields=field_labels(self, refused),
-                )
-            )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            self._check_protected_fields(vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_protected_fields(vals)
-        return super().write(vals)
+    def _engine_fields_error(self, fnames):
+        return self.env._(
+            "Campaign entry %(entry)s: %(fields)s can only be set by "
+            "logging a segment or with Cancel and Restore.",
+            entry=self[:1].display_name or self._description,
+            fields=self._engine_field_labels(fnames),
+        )
 
     # -------------------------------------------------------------------------
     # CANCEL / RESTORE
@@ -216,5 +202,5 @@ class CrmCampaignEntry(models.Model):
 
     def _set_canceled(self, canceled):
         """Cancel or restore, once the caller checked the user's rights."""
-        self.sudo().write({"canceled": canceled})
+        self._as_engine().write({"canceled": canceled})
         self.interaction_ids._set_canceled(canceled, cascade=True)

@@ -20,21 +20,21 @@ from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
 from .crm_segment_line import EVALUATIONS
 from .res_partner import CORRESPONDENCE_TYPES
 
-# Fields only the logging engine writes (as superuser): delivery, links to
-# what was logged, and canceling (action_cancel / action_restore, cascading)
+# Fields only the logging engine writes (crm.engine.mixin): delivery, links
+# to what was logged, the e-mail shared by contacts of one address, and
+# canceling (action_cancel / action_restore, cascading)
 ENGINE_FIELDS = {
     "attachment_id",
     "body_html",
     "campaign_entry_id",
     "canceled",
+    "covered_by_id",
     "delivery_error",
     "delivery_status",
     "logged_segment_id",
     "mail_id",
     "segment_line_id",
 }
-# Values of engine fields a new interaction may be given (what the form sends)
-ENGINE_FIELD_DEFAULTS = {"delivery_status": "none"}
 
 DELIVERY_STATUSES = [
     ("none", "No Delivery"),
@@ -105,9 +105,11 @@ class CrmInteraction(models.Model):
     _name = "crm.interaction"
     _description = "Interaction Log Entry"
     # activities: calls and to-dos about an interaction (no response yet, ...)
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "crm.engine.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _engine_fields = frozenset(ENGINE_FIELDS)
+    _engine_field_defaults = {"delivery_status": "none"}
 
     name = fields.Char(string="Entry No.", compute="_compute_name", store=True)
     partner_id = fields.Many2one(
@@ -347,13 +349,6 @@ class CrmInteraction(models.Model):
             }
         )
         for vals in vals_list:
-            self._check_engine_fields(
-                [
-                    fname
-                    for fname in ENGINE_FIELDS & set(vals)
-                    if vals[fname] and vals[fname] != ENGINE_FIELD_DEFAULTS.get(fname)
-                ]
-            )
             if vals.get("partner_id") and not vals.get("company_partner_id"):
                 partner = partners.browse(vals["partner_id"]).with_prefetch(
                     partners.ids
@@ -380,18 +375,13 @@ class CrmInteraction(models.Model):
                 vals.setdefault(fname, value)
 
     def write(self, vals):
-        if "covered_by_id" in vals and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "Interactions: the shared e-mail is set by logging the segment."
-                )
-            )
         if "evaluation" in vals:
             self._check_evaluation_write(vals)
-        self._check_engine_fields(ENGINE_FIELDS & set(vals))
+        # the engine's fields (crm.engine.mixin), before what only the
+        # engine may then do
+        self._check_engine_fields(self._engine_fields & set(vals))
         if vals.get("canceled") is False:
-            # whoever writes (an automated action runs as superuser): the
-            # cascades restore the logged segment and campaign entry first
+            # the cascades restore the logged segment and campaign entry first
             self._check_restorable()
         return super().write(vals)
 
@@ -408,20 +398,12 @@ class CrmInteraction(models.Model):
                 )
             )
 
-    def _check_engine_fields(self, fnames):
-        """Refuse the engine's fields to anyone but the engine (superuser)."""
-        if not fnames or self.env.su:
-            return
-        raise AccessError(
-            self.env._(
-                "Interaction %(interaction)s: %(fields)s can only be set by "
-                "logging a segment, by the mail queue or with Cancel and Restore.",
-                interaction=self[:1].display_name or self.env._("New Interaction"),
-                fields=", ".join(
-                    self._fields[fname].get_description(self.env)["string"]
-                    for fname in sorted(fnames)
-                ),
-            )
+    def _engine_fields_error(self, fnames):
+        return self.env._(
+            "Interaction %(interaction)s: %(fields)s can only be set by "
+            "logging a segment, by the mail queue or with Cancel and Restore.",
+            interaction=self[:1].display_name or self.env._("New Interaction"),
+            fields=self._engine_field_labels(fnames),
         )
 
     def _check_evaluation_write(self, vals):
@@ -495,7 +477,7 @@ class CrmInteraction(models.Model):
         in one statement, without a tracking message per interaction."""
         if not self:
             return
-        records = self.sudo()
+        records = self._as_engine()
         if cascade:
             records = records.with_context(tracking_disable=True)
         records.write({"canceled": canceled})
@@ -791,41 +773,24 @@ class CrmInteraction(models.Model):
         body and in the ``List-Unsubscribe`` headers (RFC 8058).
         """
         Message = self.env["mail.message"]
-        default_from = (
-            segment.user_id.email_formatted
-            or segment.company_id.email_formatted
-            or self.env.user.email_formatted
-        )
         self.env.flush_all()
         # plain values of the batch in one query (no record per field access)
         rows = self.env.execute_query(
             SQL(
-                """
-                SELECT id, user_id, partner_id, subject
-                  FROM crm_interaction
-                 WHERE id = ANY(%s)
-                """,
+                "SELECT id, user_id, partner_id, subject FROM crm_interaction "
+                "WHERE id = ANY(%s)",
                 self.ids,
             )
         )
         values_by_id = {row[0]: row[1:] for row in rows}
-        Users = self.env["res.users"]
-        senders = {
-            user_id: Users.browse(user_id).email_formatted or default_from
-            for user_id in {row[1] for row in rows if row[1]}
-        }
-        reply_to = {}
-        for email_from in set(senders.values()) | (
-            {default_from} if any(not row[1] for row in rows) else set()
-        ):
-            reply_to[email_from] = self.sudo()._notify_get_reply_to(default=email_from)
+        senders, reply_to = self._mail_senders(segment, {row[1] for row in rows})
         names = {record.id: record.display_name for record in self.sudo()}
         # the author mail.message's create would compute for each e-mail
         author_id = self.env.user.partner_id.id
         vals_list = []
         for interaction_id in self.ids:
             user_id, partner_id, subject = values_by_id[interaction_id]
-            email_from = senders.get(user_id, default_from)
+            email_from = senders[user_id]
             values = {
                 "model": self._name,
                 "res_id": interaction_id,
@@ -850,7 +815,36 @@ class CrmInteraction(models.Model):
                 }
             )
             vals_list.append(values)
-        # the unsubscribe link of each contact
+        self._add_unsubscribe_links(vals_list)
+        return vals_list
+
+    def _mail_senders(self, segment, user_ids):
+        """The sender of each salesperson (``None``: the segment's, else its
+        company's), and the reply-to of these interactions per sender
+        (``_notify_get_reply_to`` once per sender on the whole batch).
+
+        :return: ({user id or None: email_from}, {email_from: {id: reply-to}})
+        """
+        default_from = (
+            segment.user_id.email_formatted
+            or segment.company_id.email_formatted
+            or self.env.user.email_formatted
+        )
+        Users = self.env["res.users"]
+        senders = {
+            user_id: (Users.browse(user_id).email_formatted if user_id else None)
+            or default_from
+            for user_id in user_ids
+        }
+        reply_to = {
+            email_from: self.sudo()._notify_get_reply_to(default=email_from)
+            for email_from in set(senders.values())
+        }
+        return senders, reply_to
+
+    def _add_unsubscribe_links(self, vals_list):
+        """Put each contact's unsubscribe link into the body of its e-mail and
+        into its ``List-Unsubscribe`` headers."""
         labels = {}
         urls = self._consent_unsubscribe_urls()
         for interaction, values in zip(self, vals_list, strict=True):
@@ -866,7 +860,6 @@ class CrmInteraction(models.Model):
                     "headers": repr(unsubscribe_headers(url)),
                 }
             )
-        return vals_list
 
     def _update_delivery(self, values):
         """Link e-mails and documents, delivery in progress, in one statement

@@ -46,8 +46,8 @@ from .crm_segment import _label_pages
 _logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "crm_campaign_segment.crm_campaign_segment_group_manager"
-# Fields only the logging engine sets (as superuser): what was logged, the
-# job's status, and canceling (action_cancel / action_restore, cascading)
+# Fields only the logging engine sets (crm.engine.mixin): what was logged,
+# the job's status, and canceling (action_cancel / action_restore, cascading)
 ENGINE_FIELDS = {
     "canceled",
     "create_follow_up",
@@ -61,6 +61,8 @@ ENGINE_FIELDS = {
 }
 # What logging did about consent, also set by the engine only
 CONSENT_ENGINE_FIELDS = {"one_email_per_address", "consent_excluded_count"}
+# The job's own bookkeeping: a client that set them could stop or skip a job
+JOB_ENGINE_FIELDS = {"log_cursor", "log_fanned_out"}
 # context of the records a batch creates, as Odoo's own bulk code has it: no
 # "created" message, no follower, no tracking per interaction
 LOG_CREATE_CONTEXT = {
@@ -93,9 +95,12 @@ def field_labels(records, names):
 class CrmLoggedSegment(models.Model):
     _name = "crm.logged.segment"
     _description = "Logged Segment"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crm.engine.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _engine_fields = frozenset(
+        ENGINE_FIELDS | CONSENT_ENGINE_FIELDS | JOB_ENGINE_FIELDS
+    )
 
     name = fields.Char(string="Entry No.", readonly=True, copy=False, index=True)
     segment_id = fields.Many2one(
@@ -224,46 +229,32 @@ class CrmLoggedSegment(models.Model):
     # -------------------------------------------------------------------------
     # ORM overrides
     # -------------------------------------------------------------------------
-    def _check_protected_fields(self, fields_written):
-        """Refuse direct writes of the engine's fields (canceling included,
-        which must cascade), and of what logging did about consent, by anyone
-        but the engine, which writes them as superuser."""
-        if self.env.su:
-            return
-        refused = set(fields_written) & CONSENT_ENGINE_FIELDS
-        if refused:
-            raise AccessError(
-                self.env._(
-                    "Logged segments: %(fields)s can only be set by logging the "
-                    "segment.",
-                    fields=field_labels(self, refused),
-                )
+    def _engine_fields_error(self, fnames):
+        consent = set(fnames) & CONSENT_ENGINE_FIELDS
+        if consent:
+            return self.env._(
+                "Logged segments: %(fields)s can only be set by logging the "
+                "segment.",
+                fields=self._engine_field_labels(consent),
             )
-        refused = set(fields_written) & ENGINE_FIELDS
-        if refused:
-            raise AccessError(
-                self.env._(
-                    "Logged segment %(logged)s: %(fields)s can only be set by "
-                    "logging the segment or with the actions Cancel, Restore and "
-                    "Retry Logging.",
-                    logged=self[:1].display_name or self._description,
-                    fields=field_labels(self, refused),
-                )
-            )
+        return self.env._(
+            "Logged segment %(logged)s: %(fields)s can only be set by "
+            "logging the segment or with the actions Cancel, Restore and "
+            "Retry Logging.",
+            logged=self[:1].display_name or self._description,
+            fields=self._engine_field_labels(fnames),
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
+        # refused before an entry number is drawn
+        self._check_engine_vals_list(vals_list)
         for vals in vals_list:
-            self._check_protected_fields(vals)
             if not vals.get("name"):
                 vals["name"] = self.env["ir.sequence"].next_by_code(
                     "crm.logged.segment"
                 )
         return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_protected_fields(vals)
-        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_canceled(self):
@@ -338,9 +329,9 @@ class CrmLoggedSegment(models.Model):
         if self.job_state in ("queued", "error"):
             # not while the background job is logging a batch of it
             self._log_lock()
-        self.sudo().write({"canceled": canceled})
+        self._as_engine().write({"canceled": canceled})
         # one UPDATE per model, without a tracking message per record
-        self.campaign_entry_ids.sudo().write({"canceled": canceled})
+        self.campaign_entry_ids._as_engine().write({"canceled": canceled})
         self.interaction_ids._set_canceled(canceled, cascade=True)
 
     def action_retry_logging(self):
@@ -364,7 +355,7 @@ class CrmLoggedSegment(models.Model):
                 )
             )
         self.check_access("write")
-        failed.sudo().write({"job_state": "queued"})
+        failed._as_engine().write({"job_state": "queued"})
         for logged in failed:
             logged._message_log(body=self.env._("Logging queued again."))
         failed._log_enqueue()
@@ -483,7 +474,7 @@ class CrmLoggedSegment(models.Model):
             subjects = self._log_render_subjects(rows)
             interactions = (
                 self.env["crm.interaction"]
-                .sudo()
+                ._as_engine()
                 .with_context(**LOG_CREATE_CONTEXT)
                 .create(self._log_interaction_values(rows, subjects))
             ).with_env(self.env)
@@ -491,7 +482,7 @@ class CrmLoggedSegment(models.Model):
                 interactions._deliver()
         if move_cursor and last_line:
             # the job's own counter, under the job's exclusive lock
-            self.sudo().log_cursor = last_line
+            self._as_engine().log_cursor = last_line
         return len(rows) if rows else (1 if last_line else 0)
 
     def _log_read_batch(self, span):
@@ -679,8 +670,8 @@ class CrmLoggedSegment(models.Model):
         self.ensure_one()
         segment = self.segment_id
         if self.create_follow_up and not self.follow_up_segment_id and segment:
-            self.sudo().follow_up_segment_id = self._log_create_follow_up()
-        self.sudo().job_state = "done"
+            self._as_engine().follow_up_segment_id = self._log_create_follow_up()
+        self._as_engine().job_state = "done"
         self._message_log(
             body=self.env._(
                 "Segment %(segment)s logged: %(count)s interactions.",
@@ -721,7 +712,7 @@ class CrmLoggedSegment(models.Model):
 
         channel = self._log_queue_channel()
         for logged in self:
-            logged.sudo().log_fanned_out = True
+            logged._as_engine().log_fanned_out = True
             job = logged.with_user(logged.user_id).with_company(logged.company_id)
             batches = [
                 job.delayable(
@@ -830,7 +821,7 @@ class CrmLoggedSegment(models.Model):
         self.ensure_one()
         if not self.segment_id:
             # the segment was deleted meanwhile: nothing more can be logged
-            self.sudo().job_state = "done"
+            self._as_engine().job_state = "done"
             return 0
         self._log_lock(shared=shared)
         # canceled (or set to error) while this batch waited for the lock
@@ -898,7 +889,7 @@ class CrmLoggedSegment(models.Model):
         """Stop a job on an error: state *Error*, the reason in its chatter."""
         reason = error.args[0] if isinstance(error, UserError) else str(error)
         _logger.warning("Logging %s failed: %s", self.name, reason)
-        logged = self.sudo()
+        logged = self._as_engine()
         logged.job_state = "error"
         logged._message_log(
             body=self.env._(

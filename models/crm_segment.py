@@ -1137,7 +1137,7 @@ class CrmSegment(models.Model):
         # consent: e-mail lines opted out or blacklisted are left out
         left_out = segment._log_consent_leave_out()
         logged = segment._log_create_header(send, create_follow_up)
-        logged.sudo().write(
+        logged._as_engine().write(
             {
                 "one_email_per_address": bool(one_email_per_address),
                 "consent_excluded_count": left_out,
@@ -1149,7 +1149,7 @@ class CrmSegment(models.Model):
         )
         if logged.line_total > threshold:
             # protected field: the engine writes it as superuser
-            logged.sudo().job_state = "queued"
+            logged._as_engine().job_state = "queued"
             logged._log_enqueue()
             return logged.id
         logged.with_env(segment.env)._log_run()
@@ -1564,7 +1564,7 @@ class CrmSegment(models.Model):
         line_domain = [("segment_id", "=", self.id)]
         logged = (
             self.env["crm.logged.segment"]
-            .sudo()
+            ._as_engine()
             .create(
                 {
                     "segment_id": self.id,
@@ -1577,7 +1577,7 @@ class CrmSegment(models.Model):
                     "job_state": "done",
                 }
             )
-            .sudo(False)
+            .with_env(self.env)
         )
         if self.campaign_id:
             campaigns = self.campaign_id
@@ -1591,7 +1591,7 @@ class CrmSegment(models.Model):
                 )
             )
             campaigns = templates.campaign_id
-        self.env["crm.campaign.entry"].sudo().create(
+        self.env["crm.campaign.entry"]._as_engine().create(
             [
                 {
                     "campaign_id": campaign.id,

@@ -33,3 +33,4 @@ from . import test_segment_filters
 from . import test_html_render
 from . import test_segment_log_cron_runner
 from . import test_segment_log_extension
+from . import test_engine_fields

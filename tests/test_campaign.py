@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
+from ..tools.markers import as_engine
 from .common import CampaignSegmentCase
 
 
@@ -102,7 +103,7 @@ class TestCampaignStatistics(CampaignSegmentCase):
             "cost": 0.0,
             "duration": 0.0,
         }
-        Interaction.create(
+        as_engine(Interaction).create(
             [
                 dict(common, partner_id=self.buyer.id, campaign_target=True, cost=2.0),
                 dict(common, partner_id=self.buyer.id, campaign_target=True, cost=2.0),

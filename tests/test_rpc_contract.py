@@ -13,6 +13,8 @@ import json
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..tools.markers import as_engine
+
 MODULE = "crm_campaign_segment"
 PASSWORD = "Rpc-Contract-Pw-2026"
 ACCESS_ERROR = "odoo.exceptions.AccessError"
@@ -386,8 +388,11 @@ class TestEngineFieldsOverRpc(RpcContractCase):
             error=ACCESS_ERROR,
         )
         # nor superuser code such as an automated action
-        with self.assertRaisesRegex(UserError, "cannot be restored"):
+        with self.assertRaisesRegex(AccessError, "can only be set by"):
             self.interactions.sudo().write({"canceled": False})
+        # and not even the engine before their logged segment is restored
+        with self.assertRaisesRegex(UserError, "cannot be restored"):
+            as_engine(self.interactions.sudo()).write({"canceled": False})
         rows = self.read_as_user("crm.interaction", self.interactions.ids, ["canceled"])
         self.assertEqual({row["canceled"] for row in rows.values()}, {True})
         entry = self.read_as_user("crm.campaign.entry", self.entry.ids, ["canceled"])

@@ -222,7 +222,7 @@ class TestFilterFamilies(SegmentCase):
         campaign = self.env["utm.campaign"].create({"name": "Test fair campaign"})
         Interaction = self.env["crm.interaction"]
         today = fields.Datetime.now()
-        Interaction.create(
+        as_engine(Interaction).create(
             [
                 {
                     "partner_id": self.a1.id,
@@ -459,7 +459,7 @@ class TestSaveAndReuseCriteria(SegmentCase):
 
     def test_reuse_logged_segment_skips_excluded_and_archived(self):
         logged = self.env["crm.logged.segment"].create({"description": "Fair letters"})
-        self.env["crm.interaction"].create(
+        as_engine(self.env["crm.interaction"]).create(
             [
                 {"partner_id": partner.id, "logged_segment_id": logged.id}
                 for partner in (self.a1, self.b2, self.c1)

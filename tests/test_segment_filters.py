@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from ..models.crm_segment_filter_mixin import FILTERS, OPTIONS
 from ..models.crm_segment_step import MAX_CRITERIA_DEPTH
+from ..tools.markers import as_engine
 from .segment_common import SegmentCase
 
 
@@ -54,7 +55,7 @@ class TestReduceRefineFilters(FilterCase):
         template = self.env["crm.interaction.template"].create(
             {"code": "T-RR", "name": "Reduce letter"}
         )
-        self.env["crm.interaction"].create(
+        as_engine(self.env["crm.interaction"]).create(
             [
                 {"partner_id": self.a1.id, "template_id": template.id},
                 {
@@ -210,7 +211,7 @@ class TestSegmentsAndCampaigns(FilterCase):
         cls.other_campaign = cls.env["utm.campaign"].create({"name": "Test autumn"})
         cls.logged = cls.env["crm.logged.segment"].create({"description": "Sent"})
         Interaction = cls.env["crm.interaction"]
-        Interaction.create(
+        as_engine(Interaction).create(
             [
                 # targeted and logged in the logged segment
                 {

@@ -7,6 +7,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..tools.markers import as_engine
 from .test_segment_log import SegmentLogCase
 
 
@@ -96,7 +97,7 @@ class TestLogInBackground(SegmentLogCase):
             self.assertRaises(psycopg2.IntegrityError),
             self.env.cr.savepoint(),
         ):
-            self.env["crm.interaction"].create(
+            as_engine(self.env["crm.interaction"]).create(
                 {
                     "partner_id": self.many[0].id,
                     "logged_segment_id": logged.id,

@@ -6,6 +6,7 @@ import psycopg2
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..tools.markers import as_engine
 from .test_segment_log import SegmentLogCase
 
 # columns that differ between any two records
@@ -114,7 +115,7 @@ class TestLogWritesLikeTheOrm(SegmentLogCase):
         logged_row = logged.interaction_ids
         line = segment.line_ids
         orm = (
-            self.env["crm.interaction"]
+            as_engine(self.env["crm.interaction"])
             .with_context(tracking_disable=True)
             .create(
                 {
