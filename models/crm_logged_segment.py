@@ -233,8 +233,7 @@ class CrmLoggedSegment(models.Model):
         consent = set(fnames) & CONSENT_ENGINE_FIELDS
         if consent:
             return self.env._(
-                "Logged segments: %(fields)s can only be set by logging the "
-                "segment.",
+                "Logged segments: %(fields)s can only be set by logging the segment.",
                 fields=self._engine_field_labels(consent),
             )
         return self.env._(
