@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, models
 
-from .res_partner import CONSENT_ENGINE
+from ..tools.markers import is_engine
 
 
 class MailBlacklist(models.Model):
@@ -25,7 +25,7 @@ class MailBlacklist(models.Model):
         """Log a blacklisting (or its removal) made by hand or by an import
         for every contact with the address; the addon's own opt-outs are
         logged by their caller."""
-        if self.env.context.get(CONSENT_ENGINE) or not self:
+        if is_engine(self.env) or not self:
             return
         partners = (
             self.env["res.partner"]

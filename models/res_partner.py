@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.tools import consteq, email_normalize
 from odoo.tools.misc import hmac
 
+from ..tools.markers import as_engine, is_engine
+
 CORRESPONDENCE_TYPES = [
     ("email", "E-mail"),
     ("hard_copy", "Hard Copy"),
@@ -14,7 +16,6 @@ CORRESPONDENCE_TYPES = [
 TOKEN_SCOPE = "crm_campaign_segment-unsubscribe"
 UNSUBSCRIBE_ROUTE = "/crm_campaign_segment/unsubscribe"
 # context key of the addon's own consent writes (logged by their caller)
-CONSENT_ENGINE = "crm_consent_engine"
 
 
 class ResPartner(models.Model):
@@ -95,16 +96,16 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partners = super().create(vals_list)
-        if not self.env.context.get(CONSENT_ENGINE):
+        if not is_engine(self.env):
             partners.filtered("opt_out_mailing_group_ids")._consent_log_changes(
                 {partner: partner.browse() for partner in partners}
             )
         return partners
 
     def write(self, vals):
-        if "opt_out_mailing_group_ids" not in vals or self.env.context.get(
-            CONSENT_ENGINE
-        ):
+        # the engine logs its own changes; a context key sent by a client
+        # cannot skip the log (tools.markers)
+        if "opt_out_mailing_group_ids" not in vals or is_engine(self.env):
             return super().write(vals)
         before = {partner: partner.sudo().opt_out_mailing_group_ids for partner in self}
         result = super().write(vals)
@@ -267,9 +268,7 @@ class ResPartner(models.Model):
             todo = partners.filtered(
                 lambda partner: topic not in partner.opt_out_mailing_group_ids
             )
-            todo.with_context(**{CONSENT_ENGINE: True}).write(
-                {"opt_out_mailing_group_ids": [(4, topic.id)]}
-            )
+            as_engine(todo).write({"opt_out_mailing_group_ids": [(4, topic.id)]})
             return self.env["crm.consent.log"]._record(
                 [
                     dict(vals, partner_id=partner.id, mailing_group_id=topic.id)
@@ -279,7 +278,7 @@ class ResPartner(models.Model):
         Blacklist = self.env["mail.blacklist"].sudo().with_context(active_test=False)
         if Blacklist.search([("email", "=", email), ("active", "=", True)]):
             return self.env["crm.consent.log"]
-        Blacklist.with_context(**{CONSENT_ENGINE: True})._add(email)
+        as_engine(Blacklist)._add(email)
         return self.env["crm.consent.log"]._record(
             [dict(vals, partner_id=partner.id) for partner in partners]
         )

@@ -267,6 +267,28 @@ class TestConsentLog(ConsentCase):
 
 
 @tagged("post_install", "-at_install")
+class TestConsentLogHasNoBypass(ConsentCase):
+    def test_no_context_key_skips_the_log(self):
+        """The key the engine once used, sent by a client, logs as usual."""
+        partner = self.partners[0]
+        bypass = {"crm_consent_engine": True}
+        before = len(self._consent_rows(partner))
+        partner.with_context(**bypass).write(
+            {"opt_out_mailing_group_ids": [(4, self.topic.id)]}
+        )
+        partner.with_context(**bypass).write(
+            {"opt_out_mailing_group_ids": [(3, self.topic.id)]}
+        )
+        self.assertEqual(len(self._consent_rows(partner)), before + 2)
+        Blacklist = self.env["mail.blacklist"].with_context(**bypass)
+        entry = Blacklist._add(partner.email)
+        entry.with_context(**bypass).write({"active": False})
+        self.assertEqual(
+            self._consent_rows(partner)[:2].mapped("action"), ["opt_in", "opt_out"]
+        )
+
+
+@tagged("post_install", "-at_install")
 class TestOneEmailPerAddress(ConsentCase):
     """Contacts sharing an address: one e-mail, an interaction each."""
 
