@@ -97,9 +97,8 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         partners = super().create(vals_list)
         if not is_engine(self.env):
-            partners.filtered("opt_out_mailing_group_ids")._consent_log_changes(
-                {partner: partner.browse() for partner in partners}
-            )
+            # new contacts had no opt-outs before
+            partners.filtered("opt_out_mailing_group_ids")._consent_log_changes({})
         return partners
 
     def write(self, vals):
@@ -117,7 +116,7 @@ class ResPartner(models.Model):
         source = "import" if self.env.context.get("import_file") else "manual"
         vals_list = []
         for partner in self:
-            old = before.get(partner, partner.browse())
+            old = before.get(partner, self.env["crm.mailing.group"])
             new = partner.sudo().opt_out_mailing_group_ids
             for action, groups in (("opt_out", new - old), ("opt_in", old - new)):
                 vals_list += [

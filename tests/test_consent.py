@@ -268,6 +268,19 @@ class TestConsentLog(ConsentCase):
 
 @tagged("post_install", "-at_install")
 class TestConsentLogHasNoBypass(ConsentCase):
+    def test_contact_created_with_its_opt_outs_is_logged(self):
+        """An import or an RPC client creates a contact with its opt-outs."""
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Opted Out At Creation",
+                "email": "created.opted@example.com",
+                "opt_out_mailing_group_ids": [(6, 0, self.topic.ids)],
+            }
+        )
+        rows = self._consent_rows(partner)
+        self.assertEqual(rows.mapped("action"), ["opt_out"])
+        self.assertEqual(rows.mailing_group_id, self.topic)
+
     def test_no_context_key_skips_the_log(self):
         """The key the engine once used, sent by a client, logs as usual."""
         partner = self.partners[0]
