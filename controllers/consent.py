@@ -29,7 +29,9 @@ class CrmConsentController(http.Controller):
         if not partner:
             return None, None
         topic = (
-            request.env["crm.mailing.group"].sudo().browse(int(kwargs["topic"] or 0))
+            request.env["crm.mailing.group"]
+            .sudo()
+            .browse(int(kwargs.get("topic") or 0))
         )
         if topic and not topic.exists():
             return None, None

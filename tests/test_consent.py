@@ -3,6 +3,7 @@
 unsubscribe pages over HTTP, opt-outs honoured by logging, the consent log,
 one e-mail per address and the review before logging."""
 
+import re
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -177,6 +178,22 @@ class TestUnsubscribePages(ConsentCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(self.partners.opt_out_mailing_group_ids)
         self.assertFalse(self.env["crm.consent.log"].search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestUnsubscribeWithoutTopic(ConsentCase):
+    def test_link_without_topic_shows_the_page(self):
+        """A link signed for no topic, without its topic parameter: the page,
+        not a server error."""
+        partner = self.partners[0]
+        url = partner._consent_unsubscribe_url(
+            partner.email, self.env["crm.mailing.group"]
+        )
+        path = re.sub(r"&topic=[^&]*", "", self._path(url))
+        self.assertNotIn("topic=", path)
+        response = self.url_open(path)
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(partner.opt_out_mailing_group_ids)
 
 
 @tagged("post_install", "-at_install")

@@ -587,3 +587,21 @@ class TestWordToHtml(BaseCase):
         self.assertEqual(
             docx_merge.docx_to_html(merged), "<p>Dear Ann &lt;Admin&gt;,</p>"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestWordZipBomb(BaseCase):
+    def test_archive_unpacking_too_large_is_refused_unread(self):
+        """A few hundred kilobytes that would unpack to 200 MiB: refused from
+        the sizes the archive declares, before anything is inflated."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("word/document.xml", "w", force_zip64=True) as part:
+                block = b"\0" * (1024 * 1024)
+                for __ in range(200):
+                    part.write(block)
+        bomb = buffer.getvalue()
+        self.assertLess(len(bomb), 2 * 1024 * 1024)
+        self.assertFalse(docx_merge.is_docx(bomb))
+        with self.assertRaisesRegex(docx_merge.DocxMergeError, "too large"):
+            docx_merge.find_placeholders(bomb)

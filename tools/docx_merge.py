@@ -102,6 +102,27 @@ class DocxMergeError(Exception):
     """Raised when the given data is not a usable Word (.docx) document."""
 
 
+# A Word document is a zip archive: what it unpacks to is bounded before it is
+# read (a zip bomb of a few kilobytes would otherwise fill the memory).
+MAX_UNPACKED_SIZE = 100 * 1024 * 1024
+MAX_PARTS = 5000
+
+
+def _check_unpacked_size(data):
+    """Refuse archives that unpack to more than ``MAX_UNPACKED_SIZE`` bytes
+    or hold more than ``MAX_PARTS`` files (Python's zip reader never
+    inflates a member past the size its header declares)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except _READ_ERRORS as error:
+        raise DocxMergeError("The file is not a Word (.docx) document.") from error
+    if len(members) > MAX_PARTS or (
+        sum(member.file_size for member in members) > MAX_UNPACKED_SIZE
+    ):
+        raise DocxMergeError("The Word document is too large once unpacked.")
+
+
 # ---------------------------------------------------------------------------
 # Opening and walking a document with python-docx
 # ---------------------------------------------------------------------------
@@ -117,6 +138,7 @@ def _open_document(data):
         data = bytes(data)
     if not isinstance(data, bytes) or not data:
         raise DocxMergeError("No Word document was given.")
+    _check_unpacked_size(data)
 
     def part_factory(partname, content_type, reltype, blob, package):
         if content_type in _STORY_CONTENT_TYPES or reltype == RT.IMAGE:
