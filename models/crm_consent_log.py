@@ -18,8 +18,9 @@ class CrmConsentLog(models.Model):
     _order = "date desc, id desc"
     _rec_name = "email"
 
+    # the log outlives its contact and topic: it proves what was agreed
     partner_id = fields.Many2one(
-        "res.partner", string="Contact", index=True, ondelete="cascade", readonly=True
+        "res.partner", string="Contact", index=True, ondelete="set null", readonly=True
     )
     email = fields.Char(string="E-mail", readonly=True)
     mailing_group_id = fields.Many2one(
@@ -28,6 +29,12 @@ class CrmConsentLog(models.Model):
         ondelete="set null",
         readonly=True,
         help="The topic opted in or out of; empty: all campaign e-mail.",
+    )
+    topic_name = fields.Char(
+        string="Topic Name",
+        readonly=True,
+        help="The topic's code and description when the row was written: it "
+        "stays when the topic is renamed or deleted.",
     )
     action = fields.Selection(CONSENT_ACTIONS, required=True, readonly=True)
     date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
@@ -44,4 +51,8 @@ class CrmConsentLog(models.Model):
     def _record(self, vals_list):
         """Write consent rows; the addon's only way to write them (users may
         only read the log)."""
+        Topic = self.env["crm.mailing.group"].sudo()
+        for vals in vals_list:
+            if vals.get("mailing_group_id") and not vals.get("topic_name"):
+                vals["topic_name"] = Topic.browse(vals["mailing_group_id"]).display_name
         return self.sudo().create(vals_list)

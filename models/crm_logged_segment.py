@@ -266,6 +266,21 @@ class CrmLoggedSegment(models.Model):
                     logged=active[:1].display_name,
                 )
             )
+        # the interaction log is kept: canceled, it stays out of the
+        # statistics, deleted it would be lost
+        kept = self.filtered(
+            lambda logged: logged.interaction_count or logged.campaign_entry_count
+        )
+        if kept:
+            raise UserError(
+                self.env._(
+                    "Logged segment %(logged)s cannot be deleted: its "
+                    "%(count)s interactions stay in the interaction log (canceled, "
+                    "they count in no statistics).",
+                    logged=kept[:1].display_name,
+                    count=kept[:1].interaction_count,
+                )
+            )
 
     def _check_manager(self):
         if not self.env.user.has_group(MANAGER_GROUP):

@@ -925,6 +925,11 @@ UPGRADE_CHECKS = (
            GROUP BY l.export_id, l.name HAVING COUNT(*) > 1)""",
     ),
     (
+        "the consent log names the topic of every row that has one",
+        """SELECT NOT EXISTS (SELECT 1 FROM crm_consent_log
+            WHERE mailing_group_id IS NOT NULL AND topic_name IS NULL)""",
+    ),
+    (
         "the old counter column of logged segments is gone",
         """SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns
             WHERE table_name = 'crm_logged_segment' AND column_name = 'line_done')""",

@@ -7,7 +7,7 @@ import re
 import time
 from urllib.parse import parse_qs, urlparse
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -178,6 +178,35 @@ class TestUnsubscribePages(ConsentCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(self.partners.opt_out_mailing_group_ids)
         self.assertFalse(self.env["crm.consent.log"].search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestConsentOutlivesItsContactAndTopic(ConsentCase):
+    def test_deleting_a_contact_keeps_its_consent_log(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Leaving Contact", "email": "leaving@example.com"}
+        )
+        partner._consent_opt_out(partner.email, self.topic, source="manual")
+        rows = self._consent_rows(partner)
+        self.assertEqual(len(rows), 1)
+        partner.unlink()
+        self.assertTrue(rows.exists())
+        self.assertFalse(rows.partner_id)
+        self.assertEqual(rows.email, "leaving@example.com")
+        self.assertEqual(rows.topic_name, self.topic.display_name)
+
+    def test_a_topic_with_opt_outs_is_archived_not_deleted(self):
+        partner = self.partners[0]
+        partner._consent_opt_out(partner.email, self.topic, source="manual")
+        with self.assertRaisesRegex(UserError, "archive it"):
+            self.topic.unlink()
+        self.assertIn(self.topic, partner.opt_out_mailing_group_ids)
+        self.topic.active = False
+        opted_out = partner.with_context(active_test=False).opt_out_mailing_group_ids
+        self.assertIn(self.topic, opted_out)
+        unused = self.env["crm.mailing.group"].create({"code": "UNUSED", "name": "X"})
+        unused.unlink()
+        self.assertFalse(unused.exists())
 
 
 @tagged("post_install", "-at_install")

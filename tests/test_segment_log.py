@@ -589,8 +589,10 @@ class TestCancelLoggedSegment(SegmentLogCase):
         with self.assertRaisesRegex(UserError, "Only canceled"):
             logged.with_user(self.manager).unlink()
         logged.with_user(self.manager).action_cancel()
-        logged.with_user(self.manager).unlink()
-        self.assertFalse(interactions.exists())
+        # canceled, its interactions stay in the log: it is not deleted
+        with self.assertRaisesRegex(UserError, "stay in the interaction log"):
+            logged.with_user(self.manager).unlink()
+        self.assertEqual(interactions.exists(), interactions)
 
 
 @tagged("post_install", "-at_install")

@@ -1,0 +1,17 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The consent log names its topics: rows written before keep the topic's
+code and description from now on, whatever happens to the topic."""
+
+
+def migrate(cr, version):
+    if not version:
+        return
+    cr.execute(
+        """
+        UPDATE crm_consent_log l
+           SET topic_name = CONCAT_WS(
+                   ' - ', g.code, COALESCE(g.name ->> 'en_US', g.name ->> 'nb_NO'))
+          FROM crm_mailing_group g
+         WHERE g.id = l.mailing_group_id AND l.topic_name IS NULL
+        """
+    )
