@@ -375,6 +375,8 @@ class CrmInteraction(models.Model):
                 vals.setdefault(fname, value)
 
     def write(self, vals):
+        if "user_id" in vals:
+            self._check_salesperson_write(vals)
         if "evaluation" in vals:
             self._check_evaluation_write(vals)
         # the engine's fields (crm.engine.mixin), before what only the
@@ -406,6 +408,29 @@ class CrmInteraction(models.Model):
             fields=self._engine_field_labels(fnames),
         )
 
+    def _check_salesperson_write(self, vals):
+        """Only the salesperson of an interaction or a campaign manager gives
+        it to another salesperson (who may then evaluate it)."""
+        changed = self.filtered(
+            lambda i: i.user_id and i.user_id.id != (vals["user_id"] or False)
+        )
+        if not changed or self.env.su or self._is_campaign_manager():
+            return
+        others = changed.filtered(lambda i: i.user_id != self.env.user)
+        if others:
+            raise AccessError(
+                self.env._(
+                    "Only the salesperson of interaction %(interaction)s or a "
+                    "campaign manager may give it to another salesperson.",
+                    interaction=others[:1].display_name,
+                )
+            )
+
+    def _is_campaign_manager(self):
+        return self.env.user.has_group(
+            "crm_campaign_segment.crm_campaign_segment_group_manager"
+        )
+
     def _check_evaluation_write(self, vals):
         """An evaluation is set by the interaction's salesperson or a campaign
         manager, never on a canceled interaction."""
@@ -422,9 +447,7 @@ class CrmInteraction(models.Model):
                         interaction=canceled[:1].display_name,
                     )
                 )
-        if self.env.user.has_group(
-            "crm_campaign_segment.crm_campaign_segment_group_manager"
-        ):
+        if self._is_campaign_manager():
             return
         others = changed.filtered(lambda i: i.user_id != self.env.user)
         if others:

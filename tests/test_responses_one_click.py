@@ -170,6 +170,19 @@ class TestEvaluation(ResponseCase):
             self.letters[0].with_user(self.other_user).evaluation = "positive"
         self.assertFalse(self.letters[0].evaluation)
 
+    def test_other_user_cannot_take_it_over_first(self):
+        """Giving oneself the interaction first does not lift the rule."""
+        letter = self.letters[0].with_user(self.other_user)
+        with self.assertRaisesRegex(AccessError, "another salesperson"):
+            letter.write({"user_id": self.other_user.id})
+        with self.assertRaisesRegex(AccessError, "another salesperson"):
+            letter.write({"user_id": self.other_user.id, "evaluation": "positive"})
+        self.assertEqual(self.letters[0].user_id, self.user)
+        self.assertFalse(self.letters[0].evaluation)
+        # a manager may reassign it
+        self.letters[0].with_user(self.manager).user_id = self.other_user
+        self.assertEqual(self.letters[0].user_id, self.other_user)
+
     def test_canceled_refused(self):
         self.letters[0].action_cancel()
         with self.assertRaisesRegex(UserError, "is canceled"):
