@@ -310,83 +310,112 @@ class UtmCampaign(models.Model):
         date_from = fields.Date.to_date(date_from) if date_from else None
         date_to = fields.Date.to_date(date_to) if date_to else None
         self._check_statistics_range(date_from, date_to)
-        Interaction = self.env["crm.interaction"]
-        Lead = self.env["crm.lead"].with_context(active_test=False)
-        base = [("campaign_id", "in", self.ids), ("canceled", "=", False)]
-        lead_base = [("campaign_id", "in", self.ids), ("type", "=", "opportunity")]
+        interaction_domain, lead_domain = self._statistics_domains(date_from, date_to)
+        groups = {
+            **self._statistics_interaction_groups(interaction_domain),
+            "logged": self._statistics_logged_groups(),
+            **self._statistics_opportunity_groups(lead_domain),
+        }
+        return {
+            campaign._origin.id: campaign._statistics_values(groups)
+            for campaign in self
+        }
+
+    def _statistics_domains(self, date_from, date_to):
+        """The domains of the counted interactions and opportunities: of these
+        campaigns, from ``date_from`` to ``date_to`` (dates, both included)."""
+        interactions = [("campaign_id", "in", self.ids), ("canceled", "=", False)]
+        leads = [("campaign_id", "in", self.ids), ("type", "=", "opportunity")]
         if date_from:
             start = datetime.combine(date_from, time.min)
-            base.append(("date", ">=", start))
-            lead_base.append(("create_date", ">=", start))
+            interactions.append(("date", ">=", start))
+            leads.append(("create_date", ">=", start))
         if date_to:
             end = datetime.combine(date_to + timedelta(days=1), time.min)
-            base.append(("date", "<", end))
-            lead_base.append(("create_date", "<", end))
+            interactions.append(("date", "<", end))
+            leads.append(("create_date", "<", end))
+        return interactions, leads
 
-        def distinct_partners(domain):
+    def _statistics_interaction_groups(self, domain):
+        """By campaign: the totals of the interactions of ``domain`` (count,
+        cost, duration) and their distinct contacts targeted, reached and
+        responding."""
+        Interaction = self.env["crm.interaction"]
+
+        def distinct_partners(extra):
             return dict(
                 Interaction._read_group(
-                    base + domain, ["campaign_id"], ["partner_id:count_distinct"]
+                    domain + extra, ["campaign_id"], ["partner_id:count_distinct"]
                 )
             )
 
-        totals = {
-            campaign: (count, cost, duration)
-            for campaign, count, cost, duration in Interaction._read_group(
-                base, ["campaign_id"], ["__count", "cost:sum", "duration:sum"]
-            )
+        target = [("campaign_target", "=", True)]
+        return {
+            "totals": {
+                campaign: (count, cost, duration)
+                for campaign, count, cost, duration in Interaction._read_group(
+                    domain, ["campaign_id"], ["__count", "cost:sum", "duration:sum"]
+                )
+            },
+            "targets": distinct_partners(target),
+            "reached": distinct_partners(
+                target + [("delivery_status", "=", "delivered")]
+            ),
+            "responses": distinct_partners([("campaign_response", "=", True)]),
         }
-        targets = distinct_partners([("campaign_target", "=", True)])
-        reached = distinct_partners(
-            [("campaign_target", "=", True), ("delivery_status", "=", "delivered")]
-        )
-        responses = distinct_partners([("campaign_response", "=", True)])
-        logged = dict(
+
+    def _statistics_logged_groups(self):
+        """By campaign: its logged segments whose entry is not canceled."""
+        return dict(
             self.env["crm.campaign.entry"]._read_group(
                 [("campaign_id", "in", self.ids), ("canceled", "=", False)],
                 ["campaign_id"],
                 ["logged_segment_id:count_distinct"],
             )
         )
-        leads = {
-            campaign: (count, revenue)
-            for campaign, count, revenue in Lead._read_group(
-                lead_base, ["campaign_id"], ["__count", "expected_revenue:sum"]
-            )
-        }
-        won = {
-            campaign: (count, revenue)
-            for campaign, count, revenue in Lead._read_group(
-                lead_base + [("active", "=", True), ("stage_id.is_won", "=", True)],
-                ["campaign_id"],
-                ["__count", "expected_revenue:sum"],
-            )
-        }
-        result = {}
-        for campaign in self:
-            origin = campaign._origin
-            count, cost, duration = totals.get(origin, (0, 0.0, 0.0))
-            target = targets.get(origin, 0)
-            response = responses.get(origin, 0)
-            opportunity_count, opportunity_value = leads.get(origin, (0, 0.0))
-            won_count, won_revenue = won.get(origin, (0, 0.0))
-            result[origin.id] = {
-                "interaction_count": count,
-                "logged_segment_count": logged.get(origin, 0),
-                "cost_total": cost,
-                "duration_total": duration,
-                "target_contact_count": target,
-                "reached_contact_count": reached.get(origin, 0),
-                "response_contact_count": response,
-                "response_rate": 100.0 * response / target if target else 0.0,
-                "cost_per_response": cost / response if response else 0.0,
-                "duration_per_response": duration / response if response else 0.0,
-                "opportunity_count": opportunity_count,
-                "opportunity_value": opportunity_value,
-                "won_count": won_count,
-                "won_revenue": won_revenue,
+
+    def _statistics_opportunity_groups(self, domain):
+        """By campaign: count and expected revenue of the opportunities of
+        ``domain`` (archived ones too), and of those active and won."""
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        won = [("active", "=", True), ("stage_id.is_won", "=", True)]
+        return {
+            key: {
+                campaign: (count, revenue)
+                for campaign, count, revenue in Lead._read_group(
+                    domain + extra,
+                    ["campaign_id"],
+                    ["__count", "expected_revenue:sum"],
+                )
             }
-        return result
+            for key, extra in (("leads", []), ("won", won))
+        }
+
+    def _statistics_values(self, groups):
+        """The funnel of this campaign, from the ``groups`` of _get_statistics."""
+        self.ensure_one()
+        origin = self._origin
+        count, cost, duration = groups["totals"].get(origin, (0, 0.0, 0.0))
+        target = groups["targets"].get(origin, 0)
+        response = groups["responses"].get(origin, 0)
+        opportunity_count, opportunity_value = groups["leads"].get(origin, (0, 0.0))
+        won_count, won_revenue = groups["won"].get(origin, (0, 0.0))
+        return {
+            "interaction_count": count,
+            "logged_segment_count": groups["logged"].get(origin, 0),
+            "cost_total": cost,
+            "duration_total": duration,
+            "target_contact_count": target,
+            "reached_contact_count": groups["reached"].get(origin, 0),
+            "response_contact_count": response,
+            "response_rate": 100.0 * response / target if target else 0.0,
+            "cost_per_response": cost / response if response else 0.0,
+            "duration_per_response": duration / response if response else 0.0,
+            "opportunity_count": opportunity_count,
+            "opportunity_value": opportunity_value,
+            "won_count": won_count,
+            "won_revenue": won_revenue,
+        }
 
     @api.depends("statistics_date_from", "statistics_date_to")
     def _compute_campaign_statistics(self):
