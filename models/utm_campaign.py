@@ -29,6 +29,8 @@ STATISTICS_FIELDS = (
     "won_count",
     "won_revenue",
 )
+# the statistics period: context keys named after the fields that show it
+STATISTICS_PERIOD_KEYS = ("statistics_date_from", "statistics_date_to")
 
 
 class UtmCampaign(models.Model):
@@ -104,12 +106,21 @@ class UtmCampaign(models.Model):
         help="Interaction template of the responses registered with one click or "
         "received by e-mail. Empty: the shipped template RESP.",
     )
-    # the statistics period, and the rest of the funnel
+    # the statistics period, and the rest of the funnel. The period is each
+    # reader's, not the campaign's: the one of the context (keys of the same
+    # names: RPC, the parameters of the PDF report), else the one the user
+    # picked (crm.campaign.statistics.period).
     statistics_date_from = fields.Date(
         string="Statistics From",
+        compute="_compute_statistics_period",
+        inverse="_inverse_statistics_period",
         help="Count only the interactions and opportunities of this period.",
     )
-    statistics_date_to = fields.Date(string="Statistics To")
+    statistics_date_to = fields.Date(
+        string="Statistics To",
+        compute="_compute_statistics_period",
+        inverse="_inverse_statistics_period",
+    )
     reached_contact_count = fields.Integer(
         string="Reached Contacts",
         compute="_compute_campaign_statistics",
@@ -417,9 +428,76 @@ class UtmCampaign(models.Model):
             "won_revenue": won_revenue,
         }
 
+    @api.model
+    def _statistics_period(self):
+        """The statistics period of the context, checked: (from, to), each a
+        date or None (no period: the whole campaign)."""
+        context = self.env.context
+        date_from, date_to = (
+            fields.Date.to_date(context.get(key) or None)
+            for key in STATISTICS_PERIOD_KEYS
+        )
+        self._check_statistics_range(date_from, date_to)
+        return date_from, date_to
+
+    @api.depends_context("uid", *STATISTICS_PERIOD_KEYS)
+    def _compute_statistics_period(self):
+        """The reader's period: the context's when it names one, else the one
+        the current user picked for the campaign; none: the whole campaign."""
+        saved = {}
+        if any(key in self.env.context for key in STATISTICS_PERIOD_KEYS):
+            context_period = self._statistics_period()
+        else:
+            context_period = None
+            saved = {
+                row.campaign_id.id: (row.date_from, row.date_to)
+                for row in self._statistics_period_rows(self._origin.ids)
+            }
+        for campaign in self:
+            date_from, date_to = context_period or saved.get(
+                campaign._origin.id, (False, False)
+            )
+            campaign.statistics_date_from = date_from
+            campaign.statistics_date_to = date_to
+
+    def _inverse_statistics_period(self):
+        """The period written becomes the current user's for these campaigns:
+        other users keep theirs."""
+        rows = {
+            row.campaign_id.id: row for row in self._statistics_period_rows(self.ids)
+        }
+        new_rows = []
+        for campaign in self:
+            values = {
+                "date_from": campaign.statistics_date_from,
+                "date_to": campaign.statistics_date_to,
+            }
+            row = rows.get(campaign.id)
+            if row and any(values.values()):
+                row.write(values)
+            elif row:
+                row.unlink()
+            elif any(values.values()):
+                new_rows.append(
+                    dict(values, campaign_id=campaign.id, user_id=self.env.uid)
+                )
+        self.env["crm.campaign.statistics.period"].sudo().create(new_rows)
+
+    def _statistics_period_rows(self, campaign_ids):
+        """The current user's periods of ``campaign_ids`` (as superuser: they
+        are written through the campaign's fields only)."""
+        return (
+            self.env["crm.campaign.statistics.period"]
+            .sudo()
+            .search(
+                [("campaign_id", "in", campaign_ids), ("user_id", "=", self.env.uid)]
+            )
+        )
+
     @api.depends("statistics_date_from", "statistics_date_to")
+    @api.depends_context("uid", *STATISTICS_PERIOD_KEYS)
     def _compute_campaign_statistics(self):
-        """The statistics fields, for the campaign's statistics period."""
+        """The statistics fields, for the reader's statistics period."""
         for (date_from, date_to), campaigns in self.grouped(
             lambda c: (c.statistics_date_from, c.statistics_date_to)
         ).items():
@@ -432,9 +510,17 @@ class UtmCampaign(models.Model):
                 campaign.update(statistics[campaign._origin.id])
 
     def action_print_statistics(self):
-        return self.env.ref(
-            "crm_campaign_segment.report_campaign_statistics"
-        ).report_action(self)
+        """The statistics PDF. It shows the user's own period by itself; a
+        period of the context goes with the report as its parameters."""
+        report = self.env.ref("crm_campaign_segment.report_campaign_statistics")
+        data = None
+        if any(key in self.env.context for key in STATISTICS_PERIOD_KEYS):
+            date_from, date_to = self._statistics_period()
+            data = {
+                "statistics_date_from": fields.Date.to_string(date_from),
+                "statistics_date_to": fields.Date.to_string(date_to),
+            }
+        return report.report_action(self, data=data)
 
     def action_view_statistics(self):
         self.ensure_one()
