@@ -25,5 +25,6 @@ from . import mail_thread
 from . import crm_consent_log
 from . import mail_blacklist
 from . import crm_campaign_target
+from . import crm_campaign_statistics_period
 from . import product_pricelist
 from . import sale_order_line

@@ -29,6 +29,8 @@ STATISTICS_FIELDS = (
     "won_count",
     "won_revenue",
 )
+# the statistics period: context keys named after the fields that show it
+STATISTICS_PERIOD_KEYS = ("statistics_date_from", "statistics_date_to")
 
 
 class UtmCampaign(models.Model):
@@ -104,12 +106,21 @@ class UtmCampaign(models.Model):
         help="Interaction template of the responses registered with one click or "
         "received by e-mail. Empty: the shipped template RESP.",
     )
-    # the statistics period, and the rest of the funnel
+    # the statistics period, and the rest of the funnel. The period is each
+    # reader's, not the campaign's: the one of the context (keys of the same
+    # names: RPC, the parameters of the PDF report), else the one the user
+    # picked (crm.campaign.statistics.period).
     statistics_date_from = fields.Date(
         string="Statistics From",
+        compute="_compute_statistics_period",
+        inverse="_inverse_statistics_period",
         help="Count only the interactions and opportunities of this period.",
     )
-    statistics_date_to = fields.Date(string="Statistics To")
+    statistics_date_to = fields.Date(
+        string="Statistics To",
+        compute="_compute_statistics_period",
+        inverse="_inverse_statistics_period",
+    )
     reached_contact_count = fields.Integer(
         string="Reached Contacts",
         compute="_compute_campaign_statistics",
@@ -310,87 +321,183 @@ class UtmCampaign(models.Model):
         date_from = fields.Date.to_date(date_from) if date_from else None
         date_to = fields.Date.to_date(date_to) if date_to else None
         self._check_statistics_range(date_from, date_to)
-        Interaction = self.env["crm.interaction"]
-        Lead = self.env["crm.lead"].with_context(active_test=False)
-        base = [("campaign_id", "in", self.ids), ("canceled", "=", False)]
-        lead_base = [("campaign_id", "in", self.ids), ("type", "=", "opportunity")]
+        interaction_domain, lead_domain = self._statistics_domains(date_from, date_to)
+        groups = {
+            **self._statistics_interaction_groups(interaction_domain),
+            "logged": self._statistics_logged_groups(),
+            **self._statistics_opportunity_groups(lead_domain),
+        }
+        return {
+            campaign._origin.id: campaign._statistics_values(groups)
+            for campaign in self
+        }
+
+    def _statistics_domains(self, date_from, date_to):
+        """The domains of the counted interactions and opportunities: of these
+        campaigns, from ``date_from`` to ``date_to`` (dates, both included)."""
+        interactions = [("campaign_id", "in", self.ids), ("canceled", "=", False)]
+        leads = [("campaign_id", "in", self.ids), ("type", "=", "opportunity")]
         if date_from:
             start = datetime.combine(date_from, time.min)
-            base.append(("date", ">=", start))
-            lead_base.append(("create_date", ">=", start))
+            interactions.append(("date", ">=", start))
+            leads.append(("create_date", ">=", start))
         if date_to:
             end = datetime.combine(date_to + timedelta(days=1), time.min)
-            base.append(("date", "<", end))
-            lead_base.append(("create_date", "<", end))
+            interactions.append(("date", "<", end))
+            leads.append(("create_date", "<", end))
+        return interactions, leads
 
-        def distinct_partners(domain):
+    def _statistics_interaction_groups(self, domain):
+        """By campaign: the totals of the interactions of ``domain`` (count,
+        cost, duration) and their distinct contacts targeted, reached and
+        responding."""
+        Interaction = self.env["crm.interaction"]
+
+        def distinct_partners(extra):
             return dict(
                 Interaction._read_group(
-                    base + domain, ["campaign_id"], ["partner_id:count_distinct"]
+                    domain + extra, ["campaign_id"], ["partner_id:count_distinct"]
                 )
             )
 
-        totals = {
-            campaign: (count, cost, duration)
-            for campaign, count, cost, duration in Interaction._read_group(
-                base, ["campaign_id"], ["__count", "cost:sum", "duration:sum"]
-            )
+        target = [("campaign_target", "=", True)]
+        return {
+            "totals": {
+                campaign: (count, cost, duration)
+                for campaign, count, cost, duration in Interaction._read_group(
+                    domain, ["campaign_id"], ["__count", "cost:sum", "duration:sum"]
+                )
+            },
+            "targets": distinct_partners(target),
+            "reached": distinct_partners(
+                target + [("delivery_status", "=", "delivered")]
+            ),
+            "responses": distinct_partners([("campaign_response", "=", True)]),
         }
-        targets = distinct_partners([("campaign_target", "=", True)])
-        reached = distinct_partners(
-            [("campaign_target", "=", True), ("delivery_status", "=", "delivered")]
-        )
-        responses = distinct_partners([("campaign_response", "=", True)])
-        logged = dict(
+
+    def _statistics_logged_groups(self):
+        """By campaign: its logged segments whose entry is not canceled."""
+        return dict(
             self.env["crm.campaign.entry"]._read_group(
                 [("campaign_id", "in", self.ids), ("canceled", "=", False)],
                 ["campaign_id"],
                 ["logged_segment_id:count_distinct"],
             )
         )
-        leads = {
-            campaign: (count, revenue)
-            for campaign, count, revenue in Lead._read_group(
-                lead_base, ["campaign_id"], ["__count", "expected_revenue:sum"]
-            )
-        }
-        won = {
-            campaign: (count, revenue)
-            for campaign, count, revenue in Lead._read_group(
-                lead_base + [("active", "=", True), ("stage_id.is_won", "=", True)],
-                ["campaign_id"],
-                ["__count", "expected_revenue:sum"],
-            )
-        }
-        result = {}
-        for campaign in self:
-            origin = campaign._origin
-            count, cost, duration = totals.get(origin, (0, 0.0, 0.0))
-            target = targets.get(origin, 0)
-            response = responses.get(origin, 0)
-            opportunity_count, opportunity_value = leads.get(origin, (0, 0.0))
-            won_count, won_revenue = won.get(origin, (0, 0.0))
-            result[origin.id] = {
-                "interaction_count": count,
-                "logged_segment_count": logged.get(origin, 0),
-                "cost_total": cost,
-                "duration_total": duration,
-                "target_contact_count": target,
-                "reached_contact_count": reached.get(origin, 0),
-                "response_contact_count": response,
-                "response_rate": 100.0 * response / target if target else 0.0,
-                "cost_per_response": cost / response if response else 0.0,
-                "duration_per_response": duration / response if response else 0.0,
-                "opportunity_count": opportunity_count,
-                "opportunity_value": opportunity_value,
-                "won_count": won_count,
-                "won_revenue": won_revenue,
+
+    def _statistics_opportunity_groups(self, domain):
+        """By campaign: count and expected revenue of the opportunities of
+        ``domain`` (archived ones too), and of those active and won."""
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        won = [("active", "=", True), ("stage_id.is_won", "=", True)]
+        return {
+            key: {
+                campaign: (count, revenue)
+                for campaign, count, revenue in Lead._read_group(
+                    domain + extra,
+                    ["campaign_id"],
+                    ["__count", "expected_revenue:sum"],
+                )
             }
-        return result
+            for key, extra in (("leads", []), ("won", won))
+        }
+
+    def _statistics_values(self, groups):
+        """The funnel of this campaign, from the ``groups`` of _get_statistics."""
+        self.ensure_one()
+        origin = self._origin
+        count, cost, duration = groups["totals"].get(origin, (0, 0.0, 0.0))
+        target = groups["targets"].get(origin, 0)
+        response = groups["responses"].get(origin, 0)
+        opportunity_count, opportunity_value = groups["leads"].get(origin, (0, 0.0))
+        won_count, won_revenue = groups["won"].get(origin, (0, 0.0))
+        return {
+            "interaction_count": count,
+            "logged_segment_count": groups["logged"].get(origin, 0),
+            "cost_total": cost,
+            "duration_total": duration,
+            "target_contact_count": target,
+            "reached_contact_count": groups["reached"].get(origin, 0),
+            "response_contact_count": response,
+            "response_rate": 100.0 * response / target if target else 0.0,
+            "cost_per_response": cost / response if response else 0.0,
+            "duration_per_response": duration / response if response else 0.0,
+            "opportunity_count": opportunity_count,
+            "opportunity_value": opportunity_value,
+            "won_count": won_count,
+            "won_revenue": won_revenue,
+        }
+
+    @api.model
+    def _statistics_period(self):
+        """The statistics period of the context, checked: (from, to), each a
+        date or None (no period: the whole campaign)."""
+        context = self.env.context
+        date_from, date_to = (
+            fields.Date.to_date(context.get(key) or None)
+            for key in STATISTICS_PERIOD_KEYS
+        )
+        self._check_statistics_range(date_from, date_to)
+        return date_from, date_to
+
+    @api.depends_context("uid", *STATISTICS_PERIOD_KEYS)
+    def _compute_statistics_period(self):
+        """The reader's period: the context's when it names one, else the one
+        the current user picked for the campaign; none: the whole campaign."""
+        saved = {}
+        if any(key in self.env.context for key in STATISTICS_PERIOD_KEYS):
+            context_period = self._statistics_period()
+        else:
+            context_period = None
+            saved = {
+                row.campaign_id.id: (row.date_from, row.date_to)
+                for row in self._statistics_period_rows(self._origin.ids)
+            }
+        for campaign in self:
+            date_from, date_to = context_period or saved.get(
+                campaign._origin.id, (False, False)
+            )
+            campaign.statistics_date_from = date_from
+            campaign.statistics_date_to = date_to
+
+    def _inverse_statistics_period(self):
+        """The period written becomes the current user's for these campaigns:
+        other users keep theirs."""
+        rows = {
+            row.campaign_id.id: row for row in self._statistics_period_rows(self.ids)
+        }
+        new_rows = []
+        for campaign in self:
+            values = {
+                "date_from": campaign.statistics_date_from,
+                "date_to": campaign.statistics_date_to,
+            }
+            row = rows.get(campaign.id)
+            if row and any(values.values()):
+                row.write(values)
+            elif row:
+                row.unlink()
+            elif any(values.values()):
+                new_rows.append(
+                    dict(values, campaign_id=campaign.id, user_id=self.env.uid)
+                )
+        self.env["crm.campaign.statistics.period"].sudo().create(new_rows)
+
+    def _statistics_period_rows(self, campaign_ids):
+        """The current user's periods of ``campaign_ids`` (as superuser: they
+        are written through the campaign's fields only)."""
+        return (
+            self.env["crm.campaign.statistics.period"]
+            .sudo()
+            .search(
+                [("campaign_id", "in", campaign_ids), ("user_id", "=", self.env.uid)]
+            )
+        )
 
     @api.depends("statistics_date_from", "statistics_date_to")
+    @api.depends_context("uid", *STATISTICS_PERIOD_KEYS)
     def _compute_campaign_statistics(self):
-        """The statistics fields, for the campaign's statistics period."""
+        """The statistics fields, for the reader's statistics period."""
         for (date_from, date_to), campaigns in self.grouped(
             lambda c: (c.statistics_date_from, c.statistics_date_to)
         ).items():
@@ -403,9 +510,17 @@ class UtmCampaign(models.Model):
                 campaign.update(statistics[campaign._origin.id])
 
     def action_print_statistics(self):
-        return self.env.ref(
-            "crm_campaign_segment.report_campaign_statistics"
-        ).report_action(self)
+        """The statistics PDF. It shows the user's own period by itself; a
+        period of the context goes with the report as its parameters."""
+        report = self.env.ref("crm_campaign_segment.report_campaign_statistics")
+        data = None
+        if any(key in self.env.context for key in STATISTICS_PERIOD_KEYS):
+            date_from, date_to = self._statistics_period()
+            data = {
+                "statistics_date_from": fields.Date.to_string(date_from),
+                "statistics_date_to": fields.Date.to_string(date_to),
+            }
+        return report.report_action(self, data=data)
 
     def action_view_statistics(self):
         self.ensure_one()

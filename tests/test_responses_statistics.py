@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
-from odoo.exceptions import ValidationError
+from odoo import fields
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools import format_date
 
 from .response_common import ResponseCase
 
@@ -110,15 +112,16 @@ class TestCampaignStatistics(ResponseCase):
         self.assertEqual(past["target_contact_count"], 1)
         self.assertEqual(past["response_contact_count"], 0)
         self.assertEqual(past["opportunity_count"], 0)
-        # the campaign's period drives its statistics fields
-        self.campaign.write(
-            {
-                "statistics_date_from": today - timedelta(days=40),
-                "statistics_date_to": today - timedelta(days=20),
-            }
+        # the reader's period (context keys, as RPC clients send it) drives
+        # the statistics fields
+        campaign = self.campaign.with_context(
+            statistics_date_from=fields.Date.to_string(today - timedelta(days=40)),
+            statistics_date_to=fields.Date.to_string(today - timedelta(days=20)),
         )
-        self.assertEqual(self.campaign.target_contact_count, 1)
-        self.assertAlmostEqual(self.campaign.cost_total, 0.5)
+        self.assertEqual(campaign.statistics_date_from, today - timedelta(days=40))
+        self.assertEqual(campaign.target_contact_count, 1)
+        self.assertAlmostEqual(campaign.cost_total, 0.5)
+        self.assertEqual(self.campaign.target_contact_count, 3)
 
     def test_inverted_period_refused(self):
         today = date.today()
@@ -131,6 +134,14 @@ class TestCampaignStatistics(ResponseCase):
                     "statistics_date_to": today - timedelta(days=1),
                 }
             )
+        inverted = {
+            "statistics_date_from": fields.Date.to_string(today),
+            "statistics_date_to": fields.Date.to_string(today - timedelta(days=1)),
+        }
+        with self.assertRaisesRegex(ValidationError, "ends"):
+            self.campaign.with_context(**inverted).target_contact_count  # noqa: B018
+        with self.assertRaisesRegex(ValidationError, "ends"):
+            self._pdf_text(inverted)
 
     def test_forms(self):
         today = date.today()
@@ -140,6 +151,7 @@ class TestCampaignStatistics(ResponseCase):
             form.statistics_date_to = today - timedelta(days=20)
             self.assertEqual(form.target_contact_count, 0)
         form = Form(self.campaign)
+        form.statistics_date_from = today - timedelta(days=40)
         form.statistics_date_to = today - timedelta(days=41)
         with self.assertRaisesRegex(ValidationError, "ends"):
             form.save()
@@ -160,25 +172,118 @@ class TestCampaignStatistics(ResponseCase):
             self.env["crm.interaction"].search(responses["domain"]), self.positive
         )
 
-    def test_pdf_shows_the_numbers(self):
+    def test_period_per_user(self):
+        """Each user's period is their own: picked by one user, it changes
+        neither the statistics another user sees nor that user's period."""
+        # the letters were logged a month ago
+        self.letters.write({"date": datetime.now() - timedelta(days=30)})
+        today = date.today()
+        # the manager picks a past period in the campaign form and saves
+        with Form(self.campaign.with_user(self.manager)) as form:
+            form.statistics_date_from = today - timedelta(days=40)
+            form.statistics_date_to = today - timedelta(days=20)
+            self.assertEqual(form.target_contact_count, 1)
+        # the user sees the whole campaign, and picks the last week
+        users = self.campaign.with_user(self.user)
+        self.assertFalse(users.statistics_date_from)
+        self.assertFalse(users.statistics_date_to)
+        self.assertEqual(users.target_contact_count, 3)
+        self.assertAlmostEqual(users.cost_total, 2.0)
+        users.write({"statistics_date_from": today - timedelta(days=7)})
+        self.assertEqual(users.target_contact_count, 3)
+        self.assertAlmostEqual(users.cost_total, 1.5)
+        # in later requests, each still sees their own period
+        self.env.invalidate_all()
+        managers = self.campaign.with_user(self.manager)
+        self.assertEqual(managers.statistics_date_from, today - timedelta(days=40))
+        self.assertEqual(managers.statistics_date_to, today - timedelta(days=20))
+        self.assertEqual(managers.target_contact_count, 1)
+        self.assertAlmostEqual(managers.cost_total, 0.5)
+        self.assertEqual(users.statistics_date_from, today - timedelta(days=7))
+        self.assertFalse(users.statistics_date_to)
+        self.assertAlmostEqual(users.cost_total, 1.5)
+        # a third user, and the campaign itself, have no period
+        others = self.campaign.with_user(self.other_user)
+        self.assertFalse(others.statistics_date_from)
+        self.assertAlmostEqual(others.cost_total, 2.0)
+        self.assertFalse(self.campaign._fields["statistics_date_from"].store)
+        # a user reads their own period only, and clears it
+        Period = self.env["crm.campaign.statistics.period"]
+        self.assertEqual(Period.with_user(self.user).search([]).user_id, self.user)
+        with self.assertRaises(AccessError):
+            Period.with_user(self.user).create(
+                {"campaign_id": self.campaign.id, "user_id": self.manager.id}
+            )
+        users.write({"statistics_date_from": False})
+        self.assertFalse(Period.search([("user_id", "=", self.user.id)]))
+        self.assertAlmostEqual(users.cost_total, 2.0)
+        self.assertAlmostEqual(managers.cost_total, 0.5)
+
+    def _pdf_text(self, data=None, user=None):
+        """The text of the statistics PDF of the campaign, printed as the
+        web client does: with ``data``, the ids come in the context."""
+        action = self.env.ref("crm_campaign_segment.report_campaign_statistics")
+        ids = None if data else self.campaign.ids
         pdf, report_type = (
             self.env["ir.actions.report"]
-            .with_context(force_report_rendering=True)
-            ._render_qweb_pdf(
-                "crm_campaign_segment.report_campaign_statistics", self.campaign.ids
-            )
+            .with_user(user or self.env.user)
+            .with_context(force_report_rendering=True, active_ids=self.campaign.ids)
+            ._render_qweb_pdf(action, ids, data=data)
         )
         self.assertEqual(report_type, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
         with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
             handle.write(pdf)
             handle.flush()
-            text = subprocess.run(
+            return subprocess.run(
                 ["pdftotext", "-layout", handle.name, "-"],
                 capture_output=True,
                 check=True,
                 text=True,
             ).stdout
+
+    def test_pdf_for_a_period(self):
+        self.letters.write({"date": datetime.now() - timedelta(days=30)})
+        today = date.today()
+        date_from, date_to = today - timedelta(days=40), today - timedelta(days=20)
+        period = " - ".join(format_date(self.env, day) for day in (date_from, date_to))
+        # a period of the context goes with the report as its parameters
+        action = (
+            self.campaign.with_user(self.manager)
+            .with_context(
+                statistics_date_from=fields.Date.to_string(date_from),
+                statistics_date_to=fields.Date.to_string(date_to),
+            )
+            .action_print_statistics()
+        )
+        self.assertEqual(
+            action["data"],
+            {
+                "statistics_date_from": fields.Date.to_string(date_from),
+                "statistics_date_to": fields.Date.to_string(date_to),
+            },
+        )
+        self.assertEqual(action["context"]["active_ids"], self.campaign.ids)
+        text = self._pdf_text(action["data"], user=self.manager)
+        self.assertIn(period, text)
+        self.assertRegex(text, r"Targeted contacts\s+1\b")
+        self.assertRegex(text, r"Responding contacts\s+0\b")
+        self.assertRegex(text, r"Cost\s+0\.50\b")
+        # without one, the report shows the user's own period
+        self.assertFalse(
+            self.campaign.with_user(self.manager).action_print_statistics()["data"]
+        )
+        self.assertIn("whole campaign", self._pdf_text(user=self.manager))
+        self.campaign.with_user(self.manager).write(
+            {"statistics_date_from": date_from, "statistics_date_to": date_to}
+        )
+        text = self._pdf_text(user=self.manager)
+        self.assertIn(period, text)
+        self.assertRegex(text, r"Targeted contacts\s+1\b")
+        self.assertIn("whole campaign", self._pdf_text(user=self.user))
+
+    def test_pdf_shows_the_numbers(self):
+        text = self._pdf_text()
         expected = {
             "Targeted contacts": "3",
             r"Reached contacts \(delivered\)": "2",

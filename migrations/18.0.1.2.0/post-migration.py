@@ -1,6 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""The consent log names its topics: rows written before keep the topic's
-code and description from now on, whatever happens to the topic."""
+"""After the update:
+
+- the consent log names its topics: rows written before keep the topic's code
+  and description from now on, whatever happens to the topic;
+- the statistics period of a campaign is each user's
+  (crm.campaign.statistics.period), no longer one value of the campaign
+  shared by all users: its columns go.
+"""
 
 
 def migrate(cr, version):
@@ -13,5 +19,12 @@ def migrate(cr, version):
                    ' - ', g.code, COALESCE(g.name ->> 'en_US', g.name ->> 'nb_NO'))
           FROM crm_mailing_group g
          WHERE g.id = l.mailing_group_id AND l.topic_name IS NULL
+        """
+    )
+    cr.execute(
+        """
+        ALTER TABLE utm_campaign
+            DROP COLUMN IF EXISTS statistics_date_from,
+            DROP COLUMN IF EXISTS statistics_date_to
         """
     )
