@@ -1336,6 +1336,20 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # AUTOMATION
     # -------------------------------------------------------------------------
+    @api.model
+    def _positive_campaign_response_domain(self):
+        """The positive-response rule: a campaign response, not canceled,
+        evaluated positive or very positive, that has no opportunity yet.
+
+        The shipped automated action triggers on this domain (its filter) and
+        calls ``_create_response_opportunities``, which applies it."""
+        return [
+            ("campaign_response", "=", True),
+            ("evaluation", "in", list(POSITIVE_EVALUATIONS)),
+            ("lead_id", "=", False),
+            ("canceled", "=", False),
+        ]
+
     def _create_response_opportunities(self):
         """Give each positive campaign response an opportunity on its campaign.
 
@@ -1343,17 +1357,10 @@ class CrmInteraction(models.Model):
         response: the opportunities are created as superuser, for the
         response's salesperson and company.  A contact who already has an
         open opportunity on the campaign gets that one linked instead of a
-        second one.
+        second one.  Responses without a campaign have none to open it on.
         """
-        todo = self.filtered(
-            lambda i: (
-                i.campaign_response
-                and not i.lead_id
-                and not i.canceled
-                and i.evaluation in POSITIVE_EVALUATIONS
-                and i.campaign_id
-            )
-        )
+        rule = self._positive_campaign_response_domain()
+        todo = self.filtered_domain(rule).filtered("campaign_id")
         if not todo:
             return self.env["crm.lead"]
         Lead = self.env["crm.lead"]

@@ -132,13 +132,22 @@ class CrmInteractionRender(models.AbstractModel):
         return self.env.su or self.env.user.has_group(TEMPLATE_EDITOR_GROUP)
 
     @api.model
+    def _is_simple_expression(self, expression):
+        """Whether ``expression`` is one of Odoo's simple field paths on a
+        contact (``object.name``), the only ones mail.render.mixin renders
+        without evaluating anything."""
+        # Odoo 18.0: the very test mail.render.mixin's _render_template makes
+        # to render without evaluating (the public mail_allowed_qweb_expressions
+        # is only its list: the same test keeps both in step); checked on 18.0
+        return self.env["ir.qweb"]._is_expression_allowed(expression, "res.partner")
+
+    @api.model
     def _unsafe_expressions(self, expressions):
         """The expressions that go beyond Odoo's simple field paths."""
-        QWeb = self.env["ir.qweb"]
         return [
             expression
             for expression in expressions
-            if not QWeb._is_expression_allowed(expression, "res.partner")
+            if not self._is_simple_expression(expression)
         ]
 
     @api.model
@@ -170,7 +179,6 @@ class CrmInteractionRender(models.AbstractModel):
         simple field path in an untrusted text.  ``{{ unsubscribe_url }}`` is
         filled in per e-mail, not rendered."""
         expressions = [e for e in expressions if e.strip() != UNSUBSCRIBE_EXPRESSION]
-        QWeb = self.env["ir.qweb"]
         for expression in expressions:
             error = test_python_expr(expression, mode="eval")
             if error:
@@ -183,9 +191,7 @@ class CrmInteractionRender(models.AbstractModel):
                         error=error,
                     )
                 )
-            if not trusted and not QWeb._is_expression_allowed(
-                expression, "res.partner"
-            ):
+            if not trusted and not self._is_simple_expression(expression):
                 self._raise_untrusted(expression, where)
 
     @api.model
@@ -320,12 +326,16 @@ class CrmInteractionRender(models.AbstractModel):
         result = {}
         if not trusted:
             renderer = self.env["mail.render.mixin"].with_context(lang=lang)
-            QWeb = self.env["ir.qweb"]
             for expression in kept:
-                if not QWeb._is_expression_allowed(expression, "res.partner"):
+                if not self._is_simple_expression(expression):
                     self._raise_untrusted(expression, where)
-                result[expression] = renderer._render_template_inline_template_regex(
-                    "{{ " + expression + " }}", "res.partner", partner_ids
+                # only simple field paths reach it: mail.render.mixin renders
+                # them in its static mode, which evaluates nothing
+                result[expression] = renderer._render_template(
+                    "{{ " + expression + " }}",
+                    "res.partner",
+                    partner_ids,
+                    engine="inline_template",
                 )
         else:
             renderer = self.env["mail.template"].with_context(lang=lang)

@@ -31,6 +31,7 @@ from psycopg2 import DataError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL, email_normalize, is_html_empty
 
 from .crm_interaction_render import (
@@ -89,19 +90,6 @@ MEDIUM_BY_CORRESPONDENCE = {
     "hard_copy": "utm.utm_medium_direct",
 }
 OPPORTUNITY_BATCH = 1000
-ADDRESS_FIELDS = ["street", "street2", "city", "zip", "state_id", "country_id"]
-# contact fields crm.lead copies onto an opportunity when it is created
-PARTNER_VALUES_FIELDS = [
-    "is_company",
-    "company_name",
-    "function",
-    "title",
-    "mobile",
-    "lang",
-    "email",
-    "phone",
-    *ADDRESS_FIELDS,
-]
 # The contact fields of "Export Contacts": the columns of the contacts list it
 # opens (Odoo's export proposes a list's columns) and the saved export
 # template "Segment contacts" (data/crm_segment_export_data.xml).
@@ -1805,6 +1793,20 @@ class CrmSegment(models.Model):
             )
         return self.source_id
 
+    @api.model
+    def _opportunity_stage(self, team_id):
+        """First stage of a new opportunity of the sales team ``team_id``, as
+        crm.lead picks it: the team's stages and the shared ones, folded
+        stages excluded, lowest sequence."""
+        domain = [("team_id", "=", False)]
+        if team_id:
+            domain = expression.OR([domain, [("team_id", "=", team_id)]])
+        return self.env["crm.stage"].search(
+            expression.AND([domain, [("fold", "=", False)]]),
+            order="sequence, id",
+            limit=1,
+        )
+
     def _create_opportunities(self):
         """Create one opportunity per line's contact on the segment's campaign.
 
@@ -1813,8 +1815,10 @@ class CrmSegment(models.Model):
         company line gets the company.  Campaign, source (the segment) and
         medium (the line's correspondence type) are set, with the line's
         salesperson, that salesperson's team and a to-do activity to follow
-        up.  Contacts that already have an open opportunity on the campaign
-        are skipped.  Returns the new opportunities and the skipped contacts.
+        up.  crm.lead fills in the rest from the contact, as for any new
+        opportunity (names, e-mail, phone, address, language).  Contacts that
+        already have an open opportunity on the campaign are skipped.
+        Returns the new opportunities and the skipped contacts.
         """
         self.ensure_one()
         if not self.campaign_id:
@@ -1832,19 +1836,13 @@ class CrmSegment(models.Model):
         self.env["crm.segment.line"].flush_model(
             ["segment_id", "partner_id", "user_id", "correspondence_type"]
         )
-        self.env["res.partner"].flush_model(
-            ["name", "parent_id", *PARTNER_VALUES_FIELDS]
-        )
+        self.env["res.partner"].flush_model(["name"])
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT l.partner_id, l.user_id, l.correspondence_type, p.name,
-                       p.is_company, parent.name, p.company_name, p.function,
-                       p.title, p.mobile, p.lang, p.email, p.phone, p.street,
-                       p.street2, p.city, p.zip, p.state_id, p.country_id
+                SELECT l.partner_id, l.user_id, l.correspondence_type, p.name
                   FROM crm_segment_line l
                   JOIN res_partner p ON p.id = l.partner_id
-                  LEFT JOIN res_partner parent ON parent.id = p.parent_id
                  WHERE l.segment_id = %s
                  ORDER BY l.id
                 """,
@@ -1878,19 +1876,18 @@ class CrmSegment(models.Model):
         Team = self.env["crm.team"]
         title = campaign.title or campaign.name or ""
         vals_by_stage = defaultdict(list)
-        lang_ids = {}
-        for row in todo:
-            partner_id, user_id, correspondence_type, partner_name = row[:4]
+        for partner_id, user_id, correspondence_type, partner_name in todo:
             user_id = user_id or self.user_id.id
             if user_id not in teams:
+                # Odoo 18.0: the team crm.lead's own compute gives an opportunity
+                # of this salesperson (crm.team has no public equivalent);
+                # checked on 18.0
                 teams[user_id] = Team._get_default_team_id(
                     user_id=user_id, domain=[("use_opportunities", "=", True)]
                 ).id
             team_id = teams[user_id]
             if team_id not in stages:
-                stages[team_id] = Lead._stage_find(
-                    team_id=team_id, domain=[("fold", "=", False)]
-                )
+                stages[team_id] = self._opportunity_stage(team_id)
             if correspondence_type not in media:
                 media[correspondence_type] = self._opportunity_medium(
                     correspondence_type
@@ -1906,7 +1903,6 @@ class CrmSegment(models.Model):
                     "user_id": user_id or False,
                     "team_id": team_id or False,
                     "company_id": self.company_id.id,
-                    **self._opportunity_partner_values(row[3:], lang_ids),
                 }
             )
         quiet = Lead.with_context(
@@ -1931,35 +1927,6 @@ class CrmSegment(models.Model):
         leads = leads.with_env(self.env)
         self._create_opportunity_activities(leads)
         return leads, self.env["res.partner"].browse(skipped_ids)
-
-    def _opportunity_partner_values(self, partner_row, lang_ids):
-        """What crm.lead computes from the contact of a new opportunity, from
-        one query instead of once per opportunity: contact and company names,
-        job position, title, mobile, language, email, phone and the address
-        (all or none of its fields, as crm.lead syncs them)."""
-        (name, is_company, parent_name, company_name, function, title, mobile) = (
-            partner_row[:7]
-        )
-        lang, email, phone = partner_row[7:10]
-        address = partner_row[10:]
-        if lang not in lang_ids:
-            lang_ids[lang] = bool(lang) and self.env["res.lang"]._get_data(code=lang).id
-        values = {
-            "contact_name": False if is_company else name,
-            "partner_name": parent_name
-            or (name if is_company else company_name)
-            or False,
-            "function": function or False,
-            "title": title or False,
-            "mobile": mobile or False,
-            "lang_id": lang_ids[lang] or False,
-            "email_from": email or False,
-            "phone": phone or False,
-        }
-        values.update(
-            zip(ADDRESS_FIELDS, (value or False for value in address), strict=True)
-        )
-        return values
 
     def _create_opportunity_activities(self, leads):
         if not leads:

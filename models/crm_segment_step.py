@@ -160,8 +160,10 @@ def match_sql(env, filter_values, alias):
     query = partner_query(env, filter_values, False)
     column = _match_column(filter_values)
     if alias == CONTACT:
-        if column == "id" and not query._joins:
-            if not query._where_clauses:
+        # the conditions alone, when they need no other table than res_partner
+        # itself (Query's public from_clause and where_clause)
+        if column == "id" and query.from_clause == SQL.identifier(query.table):
+            if not query.where_clause:
                 return SQL("TRUE")
             return SQL("(%s)", query.where_clause)
         return SQL("EXISTS (%s)", _matched_set(query, column, alias))

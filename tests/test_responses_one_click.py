@@ -4,6 +4,7 @@
 from odoo import api
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .response_common import ResponseCase
 
@@ -200,6 +201,27 @@ class TestPositiveResponseOpportunity(ResponseCase):
         self.assertEqual(
             action.code.strip(), "records._create_response_opportunities()"
         )
+
+    def test_rule_filter_is_the_model_rule(self):
+        # the shipped trigger filter is the rule the model method applies
+        automation = self.env.ref(
+            "crm_campaign_segment.base_automation_positive_response_opportunity"
+        )
+        self.assertEqual(
+            safe_eval(automation.filter_domain),
+            self.env["crm.interaction"]._positive_campaign_response_domain(),
+        )
+
+    def test_method_applies_the_rule_itself(self):
+        # called directly (another automation, a script), the method keeps to
+        # the rule: only positive, uncanceled responses without an opportunity
+        letters = self._log_segment(ctype="hard_copy", send=False)
+        Interaction = self.env["crm.interaction"]
+        neutral = Interaction.browse(letters[0].action_register_response("neutral"))
+        self.assertFalse(neutral._create_response_opportunities())
+        self.assertFalse(letters._create_response_opportunities())
+        self.assertFalse(neutral.lead_id)
+        self.assertFalse(letters.lead_id)
 
     def test_campaign_user_without_sales_rights(self):
         campaigner = new_test_user(
