@@ -31,7 +31,6 @@ class CrmConsentLog(models.Model):
         help="The topic opted in or out of; empty: all campaign e-mail.",
     )
     topic_name = fields.Char(
-        string="Topic Name",
         readonly=True,
         help="The topic's code and description when the row was written: it "
         "stays when the topic is renamed or deleted.",
