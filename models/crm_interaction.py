@@ -414,22 +414,24 @@ class CrmInteraction(models.Model):
         changed = self.filtered(
             lambda i: i.user_id and i.user_id.id != (vals["user_id"] or False)
         )
-        if not changed or self.env.su or self._is_campaign_manager():
-            return
-        others = changed.filtered(lambda i: i.user_id != self.env.user)
-        if others:
-            raise AccessError(
+        if changed and not self.env.su:
+            changed._check_own_or_manager(
                 self.env._(
                     "Only the salesperson of interaction %(interaction)s or a "
-                    "campaign manager may give it to another salesperson.",
-                    interaction=others[:1].display_name,
+                    "campaign manager may give it to another salesperson."
                 )
             )
 
-    def _is_campaign_manager(self):
-        return self.env.user.has_group(
+    def _check_own_or_manager(self, message):
+        """Refuse these interactions to anyone but their salesperson and the
+        campaign managers; ``message`` names the first one refused."""
+        if self.env.user.has_group(
             "crm_campaign_segment.crm_campaign_segment_group_manager"
-        )
+        ):
+            return
+        others = self.filtered(lambda i: i.user_id != self.env.user)
+        if others:
+            raise AccessError(message % {"interaction": others[:1].display_name})
 
     def _check_evaluation_write(self, vals):
         """An evaluation is set by the interaction's salesperson or a campaign
@@ -447,17 +449,12 @@ class CrmInteraction(models.Model):
                         interaction=canceled[:1].display_name,
                     )
                 )
-        if self._is_campaign_manager():
-            return
-        others = changed.filtered(lambda i: i.user_id != self.env.user)
-        if others:
-            raise AccessError(
-                self.env._(
-                    "Only the salesperson of interaction %(interaction)s or a "
-                    "campaign manager may change its evaluation.",
-                    interaction=others[:1].display_name,
-                )
+        changed._check_own_or_manager(
+            self.env._(
+                "Only the salesperson of interaction %(interaction)s or a "
+                "campaign manager may change its evaluation."
             )
+        )
 
     # -------------------------------------------------------------------------
     # CANCEL / RESTORE

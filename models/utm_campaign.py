@@ -640,37 +640,44 @@ class UtmCampaign(models.Model):
         return True
 
     def _build_target_group(self):
-        """Replace the target groups, set-based: one DELETE, one INSERT."""
+        """Replace the target groups: the company contacts of the campaigns'
+        target interactions (one query reads them), written through
+        ``crm.campaign.target``'s own ``unlink`` and ``create``, only what
+        changed."""
         if not self:
             return
-        Target = self.env["crm.campaign.target"]
+        Target = self.env["crm.campaign.target"].sudo()
         self.env.flush_all()
-        ids = tuple(self.ids)
-        self.env.execute_query(
-            SQL("DELETE FROM crm_campaign_target WHERE campaign_id IN %s", ids)
-        )
-        self.env.execute_query(
-            SQL(
-                """
-                INSERT INTO crm_campaign_target
-                       (campaign_id, partner_id, create_uid, write_uid,
-                        create_date, write_date)
-                SELECT DISTINCT interaction.campaign_id,
-                       partner.commercial_partner_id,
-                       %(uid)s, %(uid)s,
-                       NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
-                  FROM crm_interaction interaction
-                  JOIN res_partner partner ON partner.id = interaction.partner_id
-                 WHERE interaction.campaign_id IN %(ids)s
-                   AND interaction.campaign_target
-                   AND interaction.canceled IS NOT TRUE
-                   AND partner.commercial_partner_id IS NOT NULL
-                """,
-                uid=self.env.uid,
-                ids=ids,
+        wanted = set(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT interaction.campaign_id,
+                           partner.commercial_partner_id
+                      FROM crm_interaction interaction
+                      JOIN res_partner partner
+                        ON partner.id = interaction.partner_id
+                     WHERE interaction.campaign_id IN %s
+                       AND interaction.campaign_target
+                       AND interaction.canceled IS NOT TRUE
+                       AND partner.commercial_partner_id IS NOT NULL
+                    """,
+                    tuple(self.ids),
+                )
             )
         )
-        Target.invalidate_model()
+        existing = Target.search([("campaign_id", "in", self.ids)])
+        kept = existing.filtered(
+            lambda target: (target.campaign_id.id, target.partner_id.id) in wanted
+        )
+        (existing - kept).unlink()
+        have = {(target.campaign_id.id, target.partner_id.id) for target in kept}
+        Target.create(
+            [
+                {"campaign_id": campaign_id, "partner_id": partner_id}
+                for campaign_id, partner_id in sorted(wanted - have)
+            ]
+        )
         self.invalidate_recordset(["target_ids", "target_count"])
 
     def action_view_targets(self):

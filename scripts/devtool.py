@@ -57,6 +57,7 @@ DATA_DIR = WORK / "data"
 LOG_DIR = WORK / "logs"
 RUN_CONF = WORK / "odoo.conf"
 SCRIPTS = ROOT / "scripts"
+ODOO_LAUNCHER = SCRIPTS / "odoo-bin"
 
 # "2025-01-31 12:00:00,123 4242 ERROR dbname odoo.modules.loading: message"
 LOG_LINE = re.compile(
@@ -536,7 +537,9 @@ def temp_db_name(kind):
 
 
 def odoo_cmd(conf, db, *args):
-    return [sys.executable, "-m", "odoo", "-c", str(conf), "-d", db, *args]
+    # through a launcher script, as odoo-bin: Odoo restarts itself by
+    # executing its own command line again, which `python -m odoo` breaks
+    return [sys.executable, str(ODOO_LAUNCHER), "-c", str(conf), "-d", db, *args]
 
 
 class OdooRun:
