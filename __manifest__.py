@@ -3,7 +3,7 @@
     "name": "CRM Campaigns, Segments and Interactions",
     "summary": "Campaigns, contact segments built step by step, interaction "
     "templates, logged letters and e-mails, campaign responses and statistics",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "crm_campaign_segment contributors",

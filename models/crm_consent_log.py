@@ -39,6 +39,13 @@ class CrmConsentLog(models.Model):
     date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
     source = fields.Selection(CONSENT_SOURCES, required=True, readonly=True)
     reason = fields.Text(readonly=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index=True,
+        readonly=True,
+        help="The company of the topic, else of the contact; empty: shared by "
+        "all companies (a blacklisted address, a shared contact).",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Recorded by",
@@ -51,7 +58,14 @@ class CrmConsentLog(models.Model):
         """Write consent rows; the addon's only way to write them (users may
         only read the log)."""
         Topic = self.env["crm.mailing.group"].sudo()
+        Partner = self.env["res.partner"].sudo()
         for vals in vals_list:
-            if vals.get("mailing_group_id") and not vals.get("topic_name"):
-                vals["topic_name"] = Topic.browse(vals["mailing_group_id"]).display_name
+            topic = Topic.browse(vals.get("mailing_group_id"))
+            if topic and not vals.get("topic_name"):
+                vals["topic_name"] = topic.display_name
+            if "company_id" not in vals:
+                vals["company_id"] = (
+                    topic.company_id
+                    or Partner.browse(vals.get("partner_id")).company_id
+                ).id
         return self.sudo().create(vals_list)

@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize, is_html_empty
 
+from ..tools.markers import as_engine, is_engine
 from .crm_interaction_render import (
     add_unsubscribe_link,
     is_docx_name,
@@ -35,6 +36,20 @@ ENGINE_FIELDS = {
     "mail_id",
     "segment_line_id",
 }
+
+# Fields that say what logging or a registered response made of an
+# interaction: once an interaction was logged or is a response, only the
+# engine changes them (a contact swapped, an opportunity or answered
+# interaction relinked, a target or response flag flipped would falsify the
+# campaign's target group, funnel and statistics)
+LOGGED_FIELDS = {
+    "campaign_response",
+    "campaign_target",
+    "lead_id",
+    "partner_id",
+    "response_to_id",
+}
+CAMPAIGN_MANAGER_GROUP = "crm_campaign_segment.crm_campaign_segment_group_manager"
 
 DELIVERY_STATUSES = [
     ("none", "No Delivery"),
@@ -113,7 +128,12 @@ class CrmInteraction(models.Model):
 
     name = fields.Char(string="Entry No.", compute="_compute_name", store=True)
     partner_id = fields.Many2one(
-        "res.partner", string="Contact", required=True, index=True, tracking=True
+        "res.partner",
+        string="Contact",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
     )
     company_partner_id = fields.Many2one(
         "res.partner", string="Company Contact", index=True
@@ -355,7 +375,49 @@ class CrmInteraction(models.Model):
                 )
                 vals["company_partner_id"] = partner.commercial_partner_id.id
         self._add_template_values(vals_list)
+        if any(vals.get("campaign_target") for vals in vals_list):
+            self._check_campaign_target_right()
         return super().create(vals_list)
+
+    @api.model
+    def _check_campaign_target_right(self):
+        """Only a segment being logged (the engine) or a campaign manager
+        puts a contact into a campaign's target group, which the next price
+        activation turns into campaign prices."""
+        if is_engine(self.env) or self.env.user.has_group(CAMPAIGN_MANAGER_GROUP):
+            return
+        raise AccessError(
+            self.env._(
+                "Only campaign managers mark interactions as campaign targets by "
+                "hand: the target group gets the campaign's prices. Log a segment "
+                "with Campaign Target set instead."
+            )
+        )
+
+    def _check_logged_fields(self, vals):
+        """Refuse changes of ``LOGGED_FIELDS`` on logged interactions and
+        responses to anyone but the engine."""
+        if is_engine(self.env):
+            return
+        made = self.filtered(
+            lambda i: i.logged_segment_id or i.response_to_id or i.campaign_response
+        )
+        changed = {
+            fname
+            for fname in LOGGED_FIELDS & set(vals)
+            for interaction in made
+            if interaction._fields[fname].convert_to_write(interaction[fname], made)
+            != (vals[fname] or False)
+        }
+        if changed:
+            raise AccessError(
+                self.env._(
+                    "Interaction %(interaction)s was logged or registered as a "
+                    "response: %(fields)s can no longer be changed.",
+                    interaction=made[:1].display_name,
+                    fields=self._engine_field_labels(changed),
+                )
+            )
 
     @api.model
     def _add_template_values(self, vals_list):
@@ -382,6 +444,9 @@ class CrmInteraction(models.Model):
         # the engine's fields (crm.engine.mixin), before what only the
         # engine may then do
         self._check_engine_fields(self._engine_fields & set(vals))
+        self._check_logged_fields(vals)
+        if vals.get("campaign_target"):
+            self._check_campaign_target_right()
         if vals.get("canceled") is False:
             # the cascades restore the logged segment and campaign entry first
             self._check_restorable()
@@ -1361,13 +1426,16 @@ class CrmInteraction(models.Model):
         if not todo:
             return self.env["crm.lead"]
         Lead = self.env["crm.lead"]
+        # read as superuser, but only the opportunities of the responses'
+        # own companies: one company's response never links another's lead
         open_leads = {
-            (lead.partner_id, lead.campaign_id): lead
+            (lead.partner_id, lead.campaign_id, lead.company_id): lead
             for lead in Lead.sudo().search(
                 [
                     ("type", "=", "opportunity"),
                     ("partner_id", "in", todo.partner_id.ids),
                     ("campaign_id", "in", todo.campaign_id.ids),
+                    ("company_id", "in", todo.company_id.ids),
                     ("stage_id.is_won", "=", False),
                 ],
                 order="id desc",
@@ -1375,7 +1443,11 @@ class CrmInteraction(models.Model):
         }
         new_vals, new_for = [], []
         for interaction in todo:
-            key = (interaction.partner_id, interaction.campaign_id)
+            key = (
+                interaction.partner_id,
+                interaction.campaign_id,
+                interaction.company_id,
+            )
             if key in open_leads:
                 continue
             open_leads[key] = None  # one new lead per contact and campaign
@@ -1384,8 +1456,10 @@ class CrmInteraction(models.Model):
         # the rule's consequence, also for campaign users without sales rights
         created = Lead.sudo().create(new_vals).sudo(False)
         open_leads.update(zip(new_for, created, strict=True))
-        for interaction in todo:
-            lead = open_leads[interaction.partner_id, interaction.campaign_id]
+        for interaction in as_engine(todo):
+            lead = open_leads[
+                interaction.partner_id, interaction.campaign_id, interaction.company_id
+            ]
             interaction.lead_id = lead
         return created
 

@@ -270,6 +270,7 @@ class CrmInteractionRender(models.AbstractModel):
         documents = []
         for row in candidates:
             if row.word_document:
+                trusted, where = row._word_document_trust()
                 documents = [
                     {
                         "key": ("row", row.id),
@@ -277,7 +278,8 @@ class CrmInteractionRender(models.AbstractModel):
                         "data": base64.b64decode(
                             row.with_context(bin_size=False).word_document
                         ),
-                        "trusted": True,
+                        "trusted": trusted,
+                        "where": where,
                     }
                 ]
                 break
@@ -491,7 +493,7 @@ class CrmInteractionRender(models.AbstractModel):
                 salesperson,
                 lang,
                 document["trusted"],
-                document["name"],
+                document.get("where") or document["name"],
             )
             fields_by_interaction = self._get_merge_field_values(segment, members)
             stem = document["name"].rsplit(".", 1)[0]
@@ -523,7 +525,16 @@ class CrmInteractionRender(models.AbstractModel):
             )
             if part.strip()
         )
-        bank = company_partner.sudo().bank_ids[:1].acc_number or ""
+        # the company's own account, never one another company recorded on
+        # the same partner
+        bank = (
+            company_partner.sudo()
+            .bank_ids.filtered(lambda b: not b.company_id or b.company_id == company)[
+                :1
+            ]
+            .acc_number
+            or ""
+        )
         campaign = segment.campaign_id
         result = {}
         for interaction in interactions:

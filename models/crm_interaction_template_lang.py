@@ -6,7 +6,9 @@ Who may save dynamic placeholders follows ``mail.template``
 (``mail.render.mixin``, ``_check_access_right_dynamic_template``), checked
 when a row is saved: only a *Mail Template Editor* may save a subject, body or
 Word document with expressions beyond simple field paths; rendering then
-trusts the stored text, whoever logs the segment.
+trusts the stored text, whoever logs the segment.  The Word document is an
+attachment, which can be rewritten apart from its row: it is trusted only
+when an editor (or the superuser) wrote it last (``_word_document_trust``).
 """
 
 import base64
@@ -123,6 +125,48 @@ class CrmInteractionTemplateLang(models.Model):
                     expression=unsafe[0],
                 )
             )
+
+    def _word_document_attachment(self):
+        """The attachment that holds the row's Word document."""
+        self.ensure_one()
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_field", "=", "word_document"),
+                    ("res_id", "=", self.id),
+                ],
+                limit=1,
+            )
+        )
+
+    def _word_document_trust(self):
+        """Whether the row's Word document renders like a ``mail.template``,
+        and how a refusal names it: ``(trusted, where)``.
+
+        Saving the row checks the document's placeholders
+        (``_check_access_right_dynamic_template``), but the document is an
+        attachment, which anyone who may change the row may also rewrite
+        directly.  So the check is made again when it renders: the document
+        is trusted only when whoever last wrote the attachment may save
+        dynamic placeholders (the superuser or a *Mail Template Editor*);
+        otherwise only simple field paths render.
+        """
+        self.ensure_one()
+        author = self._word_document_attachment().write_uid
+        if author and (
+            author._is_superuser()
+            or author.has_group("mail.group_mail_template_editor")
+        ):
+            return True, self.template_id.display_name
+        return False, self.env._(
+            "the Word document of %(template)s (%(lang)s), last changed by %(user)s",
+            template=self.template_id.display_name,
+            lang=self.lang,
+            user=author.name,
+        )
 
     @api.model
     def _dynamic_expressions(self, vals):

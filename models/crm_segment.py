@@ -502,6 +502,18 @@ class CrmSegment(models.Model):
     # -------------------------------------------------------------------------
     # CONSTRAINTS
     # -------------------------------------------------------------------------
+    @api.constrains("subject")
+    def _check_subject_placeholders(self):
+        """A subject typed on a segment renders in restricted mode: checked
+        when it is written, and again when the segment is logged."""
+        render = self.env["crm.interaction.render"]
+        for segment in self.filtered("subject"):
+            render._check_expressions(
+                render._text_expressions(segment.subject),
+                segment.display_name,
+                trusted=False,
+            )
+
     @api.constrains("campaign_id", "campaign_target", "campaign_response")
     def _check_campaign_flags(self):
         for segment in self:
@@ -1031,11 +1043,12 @@ class CrmSegment(models.Model):
 
     @api.model
     def _cron_refresh_dynamic_segments(self):
-        """Rebuild the dynamic segments one by one, each as its owner (the user
-        who created it) in the segment's company, never as the superuser: the
-        owner's access rights and record rules decide which contacts come in.
-        A segment whose owner is missing, archived or without access to it is
-        skipped and logged."""
+        """Rebuild the dynamic segments one by one, each as the owner of its
+        saved criteria (the user who last changed them) in the segment's
+        company, never as the superuser: that user's access rights and record
+        rules decide which contacts come in, and every saved step is checked
+        again as that user.  A segment whose criteria owner is missing,
+        archived or without access to it is skipped and logged."""
         segments = self.sudo().search(
             [
                 ("state", "=", "draft"),
@@ -1058,11 +1071,12 @@ class CrmSegment(models.Model):
                 )
 
     def _as_refresh_owner(self):
-        """The segment in the environment of its owner and company, for the
-        scheduled refresh; an empty recordset (and a warning) when the owner
-        cannot refresh it."""
+        """The segment in the environment of the user who last changed its
+        saved criteria, in its company, for the scheduled refresh: a domain
+        runs with the rights of whoever wrote it, never of another user; an
+        empty recordset (and a warning) when that user cannot refresh it."""
         self.ensure_one()
-        owner = self.sudo().create_uid
+        owner = self.sudo().criteria_id._replay_user()
         reason = None
         if not owner or owner._is_superuser():
             reason = "it has no owner other than the superuser"
@@ -1378,7 +1392,7 @@ class CrmSegment(models.Model):
                 for document in documents:
                     sources[document["key"]] = (
                         document,
-                        document["name"],
+                        document.get("where") or document["name"],
                         document["trusted"],
                     )
         self._log_raise_problems(problems)

@@ -28,4 +28,31 @@ class CrmSegmentCriteriaStep(models.Model):
             vals["filter_values"] = values
             if not vals.get("description"):
                 vals["description"] = Filter._filter_describe(mode, values)
-        return super().create(vals_list)
+        steps = super().create(vals_list)
+        steps.criteria_id._mark_changed()
+        return steps
+
+    def write(self, vals):
+        """Changed steps are checked again, as new ones are: a write stores no
+        domain its author could not have applied."""
+        if "filter_values" in vals or "mode" in vals:
+            Filter = self.env["crm.segment.filter.mixin"]
+            for step in self:
+                mode = vals.get("mode", step.mode)
+                values = Filter._filter_normalize(
+                    vals.get("filter_values", step.filter_values), mode
+                )
+                step_vals = {**vals, "filter_values": values}
+                if "description" not in vals:
+                    step_vals["description"] = Filter._filter_describe(mode, values)
+                super(CrmSegmentCriteriaStep, step).write(step_vals)
+        else:
+            super().write(vals)
+        self.criteria_id._mark_changed()
+        return True
+
+    def unlink(self):
+        criteria = self.criteria_id
+        result = super().unlink()
+        criteria.exists()._mark_changed()
+        return result

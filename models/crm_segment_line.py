@@ -24,6 +24,7 @@ class CrmSegmentLine(models.Model):
     _name = "crm.segment.line"
     _description = "Segment Line"
     _order = "segment_id, id"
+    _check_company_auto = True
 
     segment_id = fields.Many2one(
         "crm.segment",
@@ -34,14 +35,21 @@ class CrmSegmentLine(models.Model):
     )
     company_id = fields.Many2one(related="segment_id.company_id")
     partner_id = fields.Many2one(
-        "res.partner", string="Contact", required=True, ondelete="cascade", index=True
+        "res.partner",
+        string="Contact",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     company_partner_id = fields.Many2one(
         "res.partner",
         string="Company Contact",
         help="The company of the contact, or the contact itself.",
     )
-    email = fields.Char(related="partner_id.email")
+    # read as the user: a line shows no more of its contact than the user may
+    # read of the contact itself
+    email = fields.Char(related="partner_id.email", compute_sudo=False)
     # follow the line's template (and contact); the segment engine fills them
     # set-based with the same rule (crm.segment._line_default_sql)
     correspondence_type = fields.Selection(
@@ -120,6 +128,21 @@ class CrmSegmentLine(models.Model):
                 line.lang = partner.lang
             else:
                 line.lang = segment.lang or partner.lang
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+    @api.constrains("subject")
+    def _check_subject_placeholders(self):
+        """A subject typed on a line renders in restricted mode: checked when
+        it is written, and again when the segment is logged."""
+        render = self.env["crm.interaction.render"]
+        for line in self.filtered("subject"):
+            render._check_expressions(
+                render._text_expressions(line.subject),
+                line.segment_id.display_name,
+                trusted=False,
+            )
 
     # -------------------------------------------------------------------------
     # ORM overrides

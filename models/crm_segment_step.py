@@ -265,7 +265,14 @@ class CrmSegmentStepEngine(models.Model):
                     "Saved criteria %(criteria)s do not exist.", criteria=criteria_id
                 )
             )
-        return [(step.mode, step.filter_values or {}) for step in criteria.step_ids]
+        # replayed in restricted mode: every saved step is checked again as
+        # the user who replays it, as if they applied it now (literal domains
+        # on fields they may search, records they may read)
+        Filter = self.env["crm.segment.filter.mixin"]
+        return [
+            (step.mode, Filter._filter_normalize(step.filter_values or {}, step.mode))
+            for step in criteria.step_ids
+        ]
 
     # -------------------------------------------------------------------------
     # APPLY (one statement each, the history written in the same statement)
@@ -284,6 +291,15 @@ class CrmSegmentStepEngine(models.Model):
             "ELSE COALESCE(s.lang, p.lang) END",
             langs=segment.interaction_template_id.sudo().language_ids.mapped("lang")
             or [""],
+        )
+        # contacts of the segment's company or shared ones only, even for a
+        # user working in several companies at once (as check_company on the
+        # lines' contact has it)
+        partners.add_where(
+            SQL(
+                "(res_partner.company_id IS NULL OR res_partner.company_id = %s)",
+                segment.company_id.id,
+            )
         )
         partners = partners.select(
             SQL(

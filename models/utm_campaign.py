@@ -5,7 +5,7 @@ or a period), and the campaign prices of a target group."""
 from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .crm_interaction_template import RESPONSE_TEMPLATE_XMLID, check_not_logged
@@ -289,13 +289,20 @@ class UtmCampaign(models.Model):
         for campaign in self:
             campaign.target_count = counts.get(campaign._origin, 0)
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_price_revenue(self):
+        # read as superuser (campaign users need no sales rights), but only the
+        # orders of the companies the user works in: a campaign shared by
+        # companies shows each company its own revenue
         totals = {
             campaign: (amount, orders)
             for campaign, amount, orders in self.env["sale.order.line"]
             .sudo()
             ._read_group(
-                self._price_sale_line_domain(),
+                [
+                    *self._price_sale_line_domain(),
+                    ("company_id", "in", self.env.companies.ids),
+                ],
                 ["campaign_id"],
                 ["price_subtotal:sum", "order_id:count_distinct"],
             )
@@ -606,6 +613,7 @@ class UtmCampaign(models.Model):
         the problems, and nothing is activated.  Activating again rebuilds the
         group (contacts of segments logged since are added).
         """
+        self._check_prices_manager()
         self.check_access("write")
         counts = {
             campaign.id: count
@@ -630,6 +638,7 @@ class UtmCampaign(models.Model):
 
     def action_deactivate_prices(self):
         """Switch the campaign prices off and remove the target groups."""
+        self._check_prices_manager()
         self.check_access("write")
         self.env["crm.campaign.target"].sudo().search(
             [("campaign_id", "in", self.ids)]
@@ -638,6 +647,18 @@ class UtmCampaign(models.Model):
             {"prices_active": False}
         )
         return True
+
+    def _check_prices_manager(self):
+        """Switching campaign prices on or off is a campaign manager's
+        decision, whatever the view shows: over RPC too."""
+        if not self.env.user.has_group(
+            "crm_campaign_segment.crm_campaign_segment_group_manager"
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only campaign managers may activate or deactivate campaign prices."
+                )
+            )
 
     def _build_target_group(self):
         """Replace the target groups: the company contacts of the campaigns'

@@ -933,6 +933,14 @@ UPGRADE_CHECKS = (
             WHERE mailing_group_id IS NOT NULL AND topic_name IS NULL)""",
     ),
     (
+        "the consent log rows of a topic or contact of a company belong to it",
+        """SELECT NOT EXISTS (SELECT 1 FROM crm_consent_log l
+            LEFT JOIN crm_mailing_group g ON g.id = l.mailing_group_id
+            LEFT JOIN res_partner p ON p.id = l.partner_id
+           WHERE l.company_id IS NULL
+             AND COALESCE(g.company_id, p.company_id) IS NOT NULL)""",
+    ),
+    (
         "the old counter column of logged segments is gone",
         """SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns
             WHERE table_name = 'crm_logged_segment' AND column_name = 'line_done')""",

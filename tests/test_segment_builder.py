@@ -486,8 +486,10 @@ class TestDynamicSegment(SegmentCase):
     def test_refresh_is_one_undoable_step(self):
         self.apply("add", job_responsibility_ids=self.purchase.ids)
         self.apply("reduce", business_relation_ids=self.vendor.ids)
-        criteria = self.segment._save_criteria("T-DYN", "Dynamic buyers")
-        # the nightly refresh runs as the segment's owner: a Campaign User
+        criteria = self.segment.with_user(self.user)._save_criteria(
+            "T-DYN", "Dynamic buyers"
+        )
+        # the nightly refresh runs as the criteria's owner: a Campaign User
         dynamic = (
             self.env["crm.segment"]
             .with_user(self.user)
@@ -590,7 +592,8 @@ class TestAccessAndRpc(SegmentCase):
 
 @tagged("post_install", "-at_install")
 class TestDynamicSegmentRefreshAsOwner(SegmentCase):
-    """The nightly refresh runs as the segment's creator, in its company."""
+    """The nightly refresh runs as the user who last changed the saved
+    criteria, in the segment's company."""
 
     @classmethod
     def setUpClass(cls):
@@ -606,31 +609,36 @@ class TestDynamicSegmentRefreshAsOwner(SegmentCase):
                 "job_responsibility_ids": [(6, 0, cls.purchase.ids)],
             }
         )
-        cls.criteria = cls.env["crm.segment.criteria"].create(
-            {
-                "code": "T-OWNER",
-                "name": "Buyers",
-                "step_ids": [
-                    fields.Command.create(
-                        {
-                            "mode": "add",
-                            "filter_values": {
-                                "job_responsibility_ids": cls.purchase.ids
-                            },
-                        }
-                    )
-                ],
-            }
+        cls.criteria = (
+            cls.env["crm.segment.criteria"]
+            .with_user(cls.user)
+            .create(
+                {
+                    "code": "T-OWNER",
+                    "name": "Buyers",
+                    "step_ids": [
+                        fields.Command.create(
+                            {
+                                "mode": "add",
+                                "filter_values": {
+                                    "job_responsibility_ids": cls.purchase.ids
+                                },
+                            }
+                        )
+                    ],
+                }
+            )
+            .with_env(cls.env)
         )
 
-    def dynamic_segment(self, user=None):
+    def dynamic_segment(self, user=None, criteria=None):
         Segment = self.env["crm.segment"]
         if user:
             Segment = Segment.with_user(user)
         segment = Segment.create(
             {
                 "description": "Dynamic buyers",
-                "criteria_id": self.criteria.id,
+                "criteria_id": (criteria or self.criteria).id,
                 "auto_refresh": True,
                 "user_id": False,
             }
@@ -667,14 +675,12 @@ class TestDynamicSegmentRefreshAsOwner(SegmentCase):
             company_id=self.other_company.id,
             company_ids=[(6, 0, self.other_company.ids)],
         )
-        no_access = self.dynamic_segment()
-        self.env.cr.execute(
-            "UPDATE crm_segment SET create_uid = %s WHERE id = %s",
-            (outsider.id, no_access.id),
-        )
-        no_access.invalidate_recordset(["create_uid"])
-        superuser_owned = self.dynamic_segment()
-        self.assertEqual(superuser_owned.create_uid.id, 1)
+        outsiders = self.criteria.copy({"code": "T-OUTSIDER"})
+        as_engine(outsiders).changed_by_id = outsider
+        no_access = self.dynamic_segment(criteria=outsiders)
+        superusers = self.criteria.copy({"code": "T-SUPERUSER"})
+        self.assertEqual(superusers.changed_by_id.id, 1)
+        superuser_owned = self.dynamic_segment(criteria=superusers)
         with self.assertLogs(
             "odoo.addons.crm_campaign_segment.models.crm_segment", "WARNING"
         ) as logs:

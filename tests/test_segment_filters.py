@@ -362,7 +362,9 @@ class TestFilterLanguage(FilterCase):
 @tagged("post_install", "-at_install")
 class TestNestedCriteria(FilterCase):
     def criteria(self, code, steps):
-        return self.env["crm.segment.criteria"].create(
+        """Saved criteria of the Campaign User, who owns their refreshes."""
+        Criteria = self.env["crm.segment.criteria"].with_user(self.user)
+        return Criteria.create(
             {
                 "code": code,
                 "name": code,
@@ -373,7 +375,7 @@ class TestNestedCriteria(FilterCase):
                     for index, (mode, values) in enumerate(steps, start=1)
                 ],
             }
-        )
+        ).with_env(self.env)
 
     def test_nested_criteria_are_replayed(self):
         buyers = self.criteria(

@@ -40,6 +40,18 @@ class ReviewCase(SegmentLogCase):
         row.update(row_values)
         return self.template.copy({"code": code, "language_ids": [(0, 0, row)]})
 
+    def _write_subject_unchecked(self, segment, subject):
+        """``subject`` on the segment and its lines as data written before
+        subjects were checked on write: logging checks them again."""
+        self.env.cr.execute(
+            "UPDATE crm_segment SET subject = %s WHERE id = %s", (subject, segment.id)
+        )
+        self.env.cr.execute(
+            "UPDATE crm_segment_line SET subject = %s WHERE segment_id = %s",
+            (subject, segment.id),
+        )
+        self.env.invalidate_all()
+
     def _counts(self):
         return (
             self.env["crm.logged.segment"].search_count([]),
@@ -69,8 +81,11 @@ class TestExpressionTrust(ReviewCase):
             send_word_as_attachment=False,
             subject="Welcome",
         )
-        # a campaign user (no template editor) writes the exploit
-        segment.with_user(self.user).write({"subject": SECRET})
+        # a campaign user (no template editor) writes the exploit: refused
+        # when written, and when logged if it was stored anyway
+        with self.assertRaisesRegex(UserError, "may only be used"):
+            segment.with_user(self.user).write({"subject": SECRET})
+        self._write_subject_unchecked(segment, SECRET)
         self.assertEqual(set(segment.line_ids.mapped("subject")), {SECRET})
         self._assert_refused(segment, "may only be used", self.editor, send=True)
         # refused without sending too: subjects are rendered on every interaction
@@ -95,7 +110,14 @@ class TestExpressionTrust(ReviewCase):
             interaction_template_id=template.id,
             send_word_as_attachment=False,
         )
-        segment.line_ids[0].with_user(self.user).write({"subject": SECRET})
+        line = segment.line_ids[0]
+        with self.assertRaisesRegex(UserError, "may only be used"):
+            line.with_user(self.user).write({"subject": SECRET})
+        # stored before the check on write existed: refused when logged
+        self.env.cr.execute(
+            "UPDATE crm_segment_line SET subject = %s WHERE id = %s", (SECRET, line.id)
+        )
+        line.invalidate_recordset(["subject"])
         self._assert_refused(segment, "may only be used", self.editor, send=True)
 
     def test_editor_text_renders_for_any_logger(self):
@@ -129,7 +151,11 @@ class TestExpressionTrust(ReviewCase):
             interaction_template_id=template.id,
             send_word_as_attachment=False,
         )
-        segment.with_user(self.editor).write({"subject": "{{ object.name.upper() }}"})
+        with self.assertRaisesRegex(UserError, "may only be used"):
+            segment.with_user(self.editor).write(
+                {"subject": "{{ object.name.upper() }}"}
+            )
+        self._write_subject_unchecked(segment, "{{ object.name.upper() }}")
         self._assert_refused(segment, "may only be used", self.editor, send=True)
         segment.with_user(self.editor).write({"subject": "To {{ object.name }}"})
         logged = self.env["crm.logged.segment"].browse(
@@ -452,7 +478,7 @@ class TestLogChecksReview(ReviewCase):
             interaction_template_id=template.id,
             send_word_as_attachment=False,
         )
-        segment.with_user(self.user).write({"subject": SECRET})
+        self._write_subject_unchecked(segment, SECRET)
         self._assert_refused(segment, "may only be used", self.editor, send=True)
         segment.with_user(self.user).write({"subject": "Dear {{ object.name }}"})
         logged = self.env["crm.logged.segment"].browse(
