@@ -20,6 +20,8 @@ from . import crm_logged_segment
 from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_interaction_render
+from . import crm_interaction_delivery
+from . import crm_segment_logging
 from . import mail_mail
 from . import mail_thread
 from . import crm_consent_log
