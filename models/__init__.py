@@ -1,5 +1,6 @@
 from . import utm_stage
 from . import crm_engine_mixin
+from . import crm_cancel_mixin
 from . import crm_classification_mixin
 from . import crm_job_responsibility
 from . import crm_business_relation

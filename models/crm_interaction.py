@@ -84,7 +84,7 @@ class CrmInteraction(models.Model):
     _name = "crm.interaction"
     _description = "Interaction Log Entry"
     # activities: calls and to-dos about an interaction (no response yet, ...)
-    _inherit = ["mail.thread", "mail.activity.mixin", "crm.engine.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "crm.cancel.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     _engine_fields = frozenset(ENGINE_FIELDS)
@@ -438,36 +438,16 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # CANCEL / RESTORE
     # -------------------------------------------------------------------------
-    def action_cancel(self):
-        """Cancel these interactions and their e-mails still queued."""
-        canceled = self.filtered("canceled")
-        if canceled:
-            raise UserError(
-                self.env._(
-                    "Interaction %(interaction)s is canceled already.",
-                    interaction=canceled[:1].display_name,
-                )
+    def _cancel_state_error(self, cancel):
+        if cancel:
+            return self.env._(
+                "Interaction %(interaction)s is canceled already.",
+                interaction=self.display_name,
             )
-        self.check_access("write")
-        self._set_canceled(True)
-        return True
-
-    def action_restore(self):
-        """Restore canceled interactions whose logged segment and campaign
-        entry are not canceled."""
-        active = self.filtered(lambda i: not i.canceled)
-        if active:
-            raise UserError(
-                self.env._(
-                    "Interaction %(interaction)s is not canceled: there is "
-                    "nothing to restore.",
-                    interaction=active[:1].display_name,
-                )
-            )
-        self._check_restorable()
-        self.check_access("write")
-        self._set_canceled(False)
-        return True
+        return self.env._(
+            "Interaction %(interaction)s is not canceled: there is nothing to restore.",
+            interaction=self.display_name,
+        )
 
     def _set_canceled(self, canceled, cascade=False):
         """Cancel (or restore) these interactions, once the caller checked
@@ -476,10 +456,12 @@ class CrmInteraction(models.Model):
         in one statement, without a tracking message per interaction."""
         if not self:
             return
-        records = self._as_engine()
+        records = self
         if cascade:
             records = records.with_context(tracking_disable=True)
-        records.write({"canceled": canceled})
+        super(CrmInteraction, records)._set_canceled(canceled)
+
+    def _cancel_cascade(self, canceled):
         if canceled:
             self._cancel_outgoing_mails()
 

@@ -43,7 +43,7 @@ def field_labels(records, names):
 class CrmLoggedSegment(models.Model):
     _name = "crm.logged.segment"
     _description = "Logged Segment"
-    _inherit = ["mail.thread", "crm.engine.mixin"]
+    _inherit = ["mail.thread", "crm.cancel.mixin"]
     _order = "id desc"
     _check_company_auto = True
     _engine_fields = frozenset(
@@ -243,55 +243,37 @@ class CrmLoggedSegment(models.Model):
     # -------------------------------------------------------------------------
     # CANCEL / RESTORE
     # -------------------------------------------------------------------------
-    def action_cancel(self):
-        """Cancel the logged segments, their campaign entries and interactions.
+    def _check_cancel_access(self):
+        self._check_manager()
+
+    def _cancel_state_error(self, cancel):
+        if cancel:
+            return self.env._(
+                "Logged segment %(logged)s is canceled already.",
+                logged=self.display_name,
+            )
+        return self.env._(
+            "Logged segment %(logged)s is not canceled: there is nothing to restore.",
+            logged=self.display_name,
+        )
+
+    def _set_canceled(self, canceled):
+        """Cancel or restore each logged segment and everything it logged.
 
         A job still queued (or in error) can be canceled: the background job
         no longer processes it, and restoring it resumes it.  The e-mails of
         its interactions that are still waiting in the queue are canceled.
         """
-        self._check_manager()
-        canceled = self.filtered("canceled")
-        if canceled:
-            raise UserError(
-                self.env._(
-                    "Logged segment %(logged)s is canceled already.",
-                    logged=canceled[:1].display_name,
-                )
-            )
-        self.check_access("write")
+        engine = self.env["crm.segment.logging"]
         for logged in self:
-            logged._set_canceled(True)
-        return True
+            if logged.job_state in ("queued", "error"):
+                # not while the background job is logging a batch of it
+                engine._log_lock_job(logged)
+            super(CrmLoggedSegment, logged)._set_canceled(canceled)
+            if not canceled and logged.job_state == "queued":
+                engine._log_enqueue(logged)
 
-    def action_restore(self):
-        """Restore canceled logged segments, their campaign entries and
-        interactions; a queued logging job resumes."""
-        self._check_manager()
-        active = self.filtered(lambda logged: not logged.canceled)
-        if active:
-            raise UserError(
-                self.env._(
-                    "Logged segment %(logged)s is not canceled: there is nothing "
-                    "to restore.",
-                    logged=active[:1].display_name,
-                )
-            )
-        self.check_access("write")
-        for logged in self:
-            logged._set_canceled(False)
-            if logged.job_state == "queued":
-                self.env["crm.segment.logging"]._log_enqueue(logged)
-        return True
-
-    def _set_canceled(self, canceled):
-        """Cancel or restore one logged segment and everything it logged, once
-        the caller checked the user's rights."""
-        self.ensure_one()
-        if self.job_state in ("queued", "error"):
-            # not while the background job is logging a batch of it
-            self.env["crm.segment.logging"]._log_lock_job(self)
-        self._as_engine().write({"canceled": canceled})
+    def _cancel_cascade(self, canceled):
         # one UPDATE per model, without a tracking message per record
         self.campaign_entry_ids._as_engine().write({"canceled": canceled})
         self.interaction_ids._set_canceled(canceled, cascade=True)
