@@ -19,7 +19,7 @@ interaction.
 import io
 import zipfile
 
-from odoo import models
+from odoo import Command, models
 from odoo.tools import SQL, email_normalize, is_html_empty
 
 from .crm_interaction_render import (
@@ -145,35 +145,9 @@ class CrmInteractionDelivery(models.AbstractModel):
         interactions = batch - blacklisted
         if not interactions:
             return
-        render = batch.env["crm.interaction.render"]
-        # sanitized as the message's body, once per text (the chatter shows it)
-        body_field = batch.env["mail.message"]._fields["body"]
-        bodies = render._render_rows(
-            segment, interactions, "body_html", escape=True, sanitize=body_field
-        )
-        merged = {}
-        if segment.send_word_as_attachment:
-            merged = render._merge_documents(segment, interactions)
-        else:
-            empty = {
-                (template, lang): is_html_empty(template._get_language(lang).body_html)
-                for template, lang in {(i.template_id, i.lang) for i in interactions}
-            }
-            without_body = interactions.filtered(
-                lambda i: empty[(i.template_id, i.lang)]
-            )
-            if without_body:
-                for interaction_id, documents in render._merge_documents(
-                    segment, without_body
-                ).items():
-                    bodies[interaction_id] = render._sanitize(
-                        body_field,
-                        "".join(render._docx_to_html(data) for __, data in documents),
-                    )
+        bodies, merged = self._email_bodies(interactions, segment)
         by_interaction = self._create_merged_attachments(interactions, merged)
-        other_attachments = segment.attachment_ids.filtered(
-            lambda a: not is_docx_name(a.name)
-        )
+        other_attachments = self._other_attachments(segment)
         mails = (
             batch.env["mail.mail"]
             .sudo()
@@ -201,6 +175,54 @@ class CrmInteractionDelivery(models.AbstractModel):
             },
         )
 
+    def _email_bodies(self, interactions, segment):
+        """The bodies of the e-mails of these interactions of ``segment``, and
+        the merged Word documents they attach.
+
+        The body is the template's row for the contact's language, rendered
+        for the contact; the Word documents are merged for the contact and
+        attached when the segment says so, else, when the row has no e-mail
+        body, the merged documents become the body.
+
+        :return: ({interaction_id: body}, {interaction_id: [(file name,
+            merged .docx bytes)]})
+        """
+        render = interactions.env["crm.interaction.render"]
+        # sanitized as the message's body, once per text (the chatter shows it)
+        body_field = interactions.env["mail.message"]._fields["body"]
+        bodies = render._render_rows(
+            segment, interactions, "body_html", escape=True, sanitize=body_field
+        )
+        merged = {}
+        if segment.send_word_as_attachment:
+            merged = render._merge_documents(segment, interactions)
+        else:
+            empty = {
+                (template, lang): is_html_empty(template._get_language(lang).body_html)
+                for template, lang in {(i.template_id, i.lang) for i in interactions}
+            }
+            without_body = interactions.filtered(
+                lambda i: empty[(i.template_id, i.lang)]
+            )
+            if without_body:
+                for interaction_id, documents in render._merge_documents(
+                    segment, without_body
+                ).items():
+                    bodies[interaction_id] = render._sanitize(
+                        body_field,
+                        "".join(render._docx_to_html(data) for __, data in documents),
+                    )
+        return bodies, merged
+
+    def _other_attachments(self, segment):
+        """The segment's attachments that go with every e-mail as they are
+        (the Word documents are merged)."""
+        return segment.attachment_ids.filtered(lambda a: not is_docx_name(a.name))
+
+    def _docx_attachment_values(self, name, data):
+        """The values of the attachment of a merged Word document."""
+        return {"name": name, "raw": data, "mimetype": DOCX_MIMETYPE}
+
     def _create_merged_attachments(self, interactions, merged):
         """Attach the merged Word documents to their interactions.
 
@@ -211,11 +233,9 @@ class CrmInteractionDelivery(models.AbstractModel):
             for name, data in merged.get(interaction.id, []):
                 attachment_vals.append(
                     {
-                        "name": name,
-                        "raw": data,
+                        **self._docx_attachment_values(name, data),
                         "res_model": "crm.interaction",
                         "res_id": interaction.id,
-                        "mimetype": DOCX_MIMETYPE,
                     }
                 )
                 owners.append(interaction.id)
@@ -292,22 +312,28 @@ class CrmInteractionDelivery(models.AbstractModel):
 
         :return: ({user id or None: email_from}, {email_from: {id: reply-to}})
         """
-        default_from = (
-            segment.user_id.email_formatted
-            or segment.company_id.email_formatted
-            or interactions.env.user.email_formatted
-        )
-        Users = interactions.env["res.users"]
-        senders = {
-            user_id: (Users.browse(user_id).email_formatted if user_id else None)
-            or default_from
-            for user_id in user_ids
-        }
+        senders = self._mail_sender_addresses(segment, user_ids)
         reply_to = {
             email_from: interactions.sudo()._notify_get_reply_to(default=email_from)
             for email_from in set(senders.values())
         }
         return senders, reply_to
+
+    def _mail_sender_addresses(self, segment, user_ids):
+        """{user id or None: the sender of that salesperson's e-mails}: the
+        salesperson's address, else the segment's salesperson's, else its
+        company's."""
+        default_from = (
+            segment.user_id.email_formatted
+            or segment.company_id.email_formatted
+            or segment.env.user.email_formatted
+        )
+        Users = segment.env["res.users"]
+        return {
+            user_id: (Users.browse(user_id).email_formatted if user_id else None)
+            or default_from
+            for user_id in user_ids
+        }
 
     def _add_unsubscribe_links(self, interactions, vals_list):
         """Put each contact's unsubscribe link into the body of its e-mail and
@@ -319,14 +345,19 @@ class CrmInteractionDelivery(models.AbstractModel):
             lang = interaction.lang or interactions.env.lang
             if lang not in labels:
                 labels[lang] = interactions.with_context(lang=lang).env._("Unsubscribe")
-            body = add_unsubscribe_link(values.get("body_html"), url, labels[lang])
-            values.update(
-                {
-                    "body": body,
-                    "body_html": body,
-                    "headers": repr(unsubscribe_headers(url)),
-                }
-            )
+            self._add_unsubscribe_link(values, url, labels[lang])
+
+    def _add_unsubscribe_link(self, values, url, label):
+        """Put the unsubscribe link ``url`` into the body of the e-mail of
+        ``values`` and into its ``List-Unsubscribe`` headers."""
+        body = add_unsubscribe_link(values.get("body_html"), url, label)
+        values.update(
+            {
+                "body": body,
+                "body_html": body,
+                "headers": repr(unsubscribe_headers(url)),
+            }
+        )
 
     def _update_delivery(self, interactions, values):
         """Link e-mails and documents, delivery in progress, in one statement
@@ -382,6 +413,86 @@ class CrmInteractionDelivery(models.AbstractModel):
             )
         )
         interactions.browse(list(values)).invalidate_recordset([column])
+
+    # -------------------------------------------------------------------------
+    # TEST E-MAIL
+    # -------------------------------------------------------------------------
+    def _send_test_email(self, line, template):
+        """Send the e-mail of segment ``line`` (with ``template``) to the
+        current user; write no interaction, change no consent."""
+        values = self._prepare_test_email_values(line, template)
+        mail = self.env["mail.mail"].sudo().create(values)
+        mail.send(raise_exception=False)
+        return mail
+
+    def _prepare_test_email_values(self, line, template):
+        """The values of the e-mail the interaction of ``line`` would get,
+        built by the delivery's own code (body, merged Word documents, other
+        attachments, sender, unsubscribe link and headers), for the current
+        user's address.
+
+        The interaction is only a draft in memory; the unsubscribe link is
+        the user's own, so that it unsubscribes nobody else.
+        """
+        segment = line.segment_id
+        user = self.env.user
+        salesperson = line.user_id or segment.user_id
+        interaction = self.env["crm.interaction"].new(
+            {
+                **template._get_interaction_values(),
+                "partner_id": line.partner_id.id,
+                "user_id": salesperson.id,
+                "lang": line.lang,
+                "correspondence_type": "email",
+                "subject": self._render_test_subject(line, template, salesperson),
+            }
+        )
+        bodies, merged = self._email_bodies(interaction, segment)
+        sender = self._mail_sender_addresses(segment, [salesperson.id or None])
+        values = {
+            "subject": self.env._("[Test] %(subject)s", subject=interaction.subject),
+            "body_html": bodies.get(interaction.id) or "",
+            "email_from": sender[salesperson.id or None],
+            "email_to": user.email_formatted,
+            "auto_delete": True,
+            # the merged documents belong to the e-mail: deleted with it
+            "attachment_ids": [
+                Command.create(
+                    {
+                        **self._docx_attachment_values(name, data),
+                        "res_model": "mail.message",
+                    }
+                )
+                for name, data in merged.get(interaction.id, [])
+            ]
+            + [Command.link(a.id) for a in self._other_attachments(segment)],
+        }
+        url = user.partner_id._consent_unsubscribe_url(
+            user.email, template.mailing_group_id
+        )
+        lang = line.lang or self.env.lang
+        label = self.with_context(lang=lang).env._("Unsubscribe")
+        self._add_unsubscribe_link(values, url, label)
+        return values
+
+    def _render_test_subject(self, line, template, salesperson):
+        """The subject of the test e-mail of ``line``, rendered as logging
+        renders it."""
+        segment = line.segment_id
+        render = self.env["crm.interaction.render"]
+        source = render._subject_source(
+            segment, template, line.lang, line.subject or segment.subject
+        )
+        items = [
+            (
+                "subject",
+                line.partner_id.id,
+                (salesperson or self.env.user).id,
+                line.lang,
+                source,
+            )
+        ]
+        return render._render_texts(segment, items, escape=False).get("subject") or ""
 
     # -------------------------------------------------------------------------
     # LETTERS

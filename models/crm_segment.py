@@ -25,7 +25,6 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from markupsafe import Markup
 from psycopg2 import DataError
 
 from odoo import api, fields, models
@@ -33,10 +32,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .crm_interaction_render import (
-    add_unsubscribe_link,
-    unsubscribe_headers,
-)
 from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
 from .res_partner import CORRESPONDENCE_TYPES
 
@@ -1190,10 +1185,11 @@ class CrmSegment(models.Model):
 
     def action_send_test_email(self, line):
         """Send the merged e-mail of ``line`` (a line or its id) to the current
-        user; log nothing.
+        user, built by ``crm.interaction.delivery`` as the real one (merged
+        Word documents included); log nothing.
 
         The interaction is only a draft in memory: no interaction, no logged
-        segment, no change to the segment.
+        segment, no change to the segment, no consent touched.
         """
         self.ensure_one()
         if isinstance(line, int):
@@ -1212,71 +1208,7 @@ class CrmSegment(models.Model):
         self.env["crm.segment.logging"]._log_check_deliveries(
             self, True, self.env["crm.segment.line"], line.browse()
         )
-        render = self.env["crm.interaction.render"]
-        row = template._get_language(line.lang)
-        subject_source = render._subject_source(
-            self,
-            template,
-            line.lang,
-            line.subject or self.subject,
-        )
-        salesperson = line.user_id or self.user_id or user
-        subject = (
-            render._render_texts(
-                self,
-                [
-                    (
-                        "subject",
-                        line.partner_id.id,
-                        salesperson.id,
-                        line.lang,
-                        subject_source,
-                    )
-                ],
-                escape=False,
-            ).get("subject")
-            or ""
-        )
-        body = ""
-        if row.body_html:
-            body = render._render_texts(
-                self,
-                [
-                    (
-                        "body",
-                        line.partner_id.id,
-                        salesperson.id,
-                        line.lang,
-                        (
-                            row.body_html,
-                            True,  # checked when the row was saved
-                            template.display_name,
-                        ),
-                    )
-                ],
-                escape=True,
-            ).get("body", "")
-        # the link of the test e-mail unsubscribes nobody: it is the user's own
-        url = user.partner_id._consent_unsubscribe_url(
-            user.email, template.mailing_group_id
-        )
-        label = self.with_context(lang=line.lang or self.env.lang).env._("Unsubscribe")
-        body = add_unsubscribe_link(Markup(body), url, label)
-        mail = (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": self.env._("[Test] %(subject)s", subject=subject),
-                    "body_html": body,
-                    "email_from": (self.user_id or user).email_formatted,
-                    "email_to": user.email_formatted,
-                    "headers": repr(unsubscribe_headers(url)),
-                    "auto_delete": True,
-                }
-            )
-        )
-        mail.send(raise_exception=False)
+        self.env["crm.interaction.delivery"]._send_test_email(line, template)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
