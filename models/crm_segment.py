@@ -1278,9 +1278,18 @@ class CrmSegment(models.Model):
                 )
             )
         self.check_access("read")
-        Lead = self.env["crm.lead"]
-        Lead.check_access("create")
-        campaign = self.campaign_id
+        self.env["crm.lead"].check_access("create")
+        rows = self._opportunity_rows()
+        open_partner_ids = self._open_opportunity_partner_ids(rows)
+        skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
+        todo = [row for row in rows if row[0] not in open_partner_ids]
+        leads = self._create_opportunity_leads(self._opportunity_values_by_stage(todo))
+        self._create_opportunity_activities(leads)
+        return leads, self.env["res.partner"].browse(skipped_ids)
+
+    def _opportunity_rows(self):
+        """(partner id, salesperson id, correspondence type, partner name) of
+        the lines, in line order, in one query."""
         self.env["crm.segment.line"].flush_model(
             ["segment_id", "partner_id", "user_id", "correspondence_type"]
         )
@@ -1303,28 +1312,36 @@ class CrmSegment(models.Model):
                     "Segment %(segment)s has no contacts.", segment=self.display_name
                 )
             )
-        # open opportunities of these contacts on the campaign, whoever owns them
-        open_partner_ids = {
+        return rows
+
+    def _open_opportunity_partner_ids(self, rows):
+        """The contacts of ``rows`` with an open opportunity on the campaign,
+        whoever owns it."""
+        return {
             partner.id
-            for [partner] in Lead.sudo()._read_group(
+            for [partner] in self.env["crm.lead"]
+            .sudo()
+            ._read_group(
                 [
                     ("type", "=", "opportunity"),
-                    ("campaign_id", "=", campaign.id),
+                    ("campaign_id", "=", self.campaign_id.id),
                     ("partner_id", "in", [row[0] for row in rows]),
                     ("stage_id.is_won", "=", False),
                 ],
                 ["partner_id"],
             )
         }
-        skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
-        todo = [row for row in rows if row[0] not in open_partner_ids]
+
+    def _opportunity_values_by_stage(self, rows):
+        """The values of the opportunities of ``rows``, by first stage."""
+        campaign = self.campaign_id
         source = self._opportunity_source()
         # team and first stage once per salesperson, medium once per type
         teams, stages, media = {}, {}, {}
         Team = self.env["crm.team"]
         title = campaign.title or campaign.name or ""
         vals_by_stage = defaultdict(list)
-        for partner_id, user_id, correspondence_type, partner_name in todo:
+        for partner_id, user_id, correspondence_type, partner_name in rows:
             user_id = user_id or self.user_id.id
             if user_id not in teams:
                 # Odoo 18.0: the team crm.lead's own compute gives an opportunity
@@ -1353,6 +1370,12 @@ class CrmSegment(models.Model):
                     "company_id": self.company_id.id,
                 }
             )
+        return vals_by_stage
+
+    def _create_opportunity_leads(self, vals_by_stage):
+        """Create the opportunities, in batches, quietly (no tracking, no
+        "created" message), with their first stage."""
+        Lead = self.env["crm.lead"]
         quiet = Lead.with_context(
             tracking_disable=True,
             mail_create_nolog=True,
@@ -1372,9 +1395,7 @@ class CrmSegment(models.Model):
                 creator = quiet.with_context(default_stage_id=stage.id)
             for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
                 leads |= creator.create(vals_list[start : start + OPPORTUNITY_BATCH])
-        leads = leads.with_env(self.env)
-        self._create_opportunity_activities(leads)
-        return leads, self.env["res.partner"].browse(skipped_ids)
+        return leads.with_env(self.env)
 
     def _create_opportunity_activities(self, leads):
         if not leads:
