@@ -66,6 +66,7 @@ class CrmCancelMixin(models.AbstractModel):
         user's rights: the engine field, then ``_cancel_cascade``."""
         self._as_engine().write({"canceled": canceled})
         self._cancel_cascade(canceled)
+        return True
 
     def _cancel_cascade(self, canceled):
         """Cancel or restore what these records logged (hook)."""

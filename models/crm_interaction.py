@@ -455,11 +455,11 @@ class CrmInteraction(models.Model):
         ``cascade``: done by canceling their logged segment or campaign entry,
         in one statement, without a tracking message per interaction."""
         if not self:
-            return
+            return True
         records = self
         if cascade:
             records = records.with_context(tracking_disable=True)
-        super(CrmInteraction, records)._set_canceled(canceled)
+        return super(CrmInteraction, records)._set_canceled(canceled)
 
     def _cancel_cascade(self, canceled):
         if canceled:

@@ -272,6 +272,7 @@ class CrmLoggedSegment(models.Model):
             super(CrmLoggedSegment, logged)._set_canceled(canceled)
             if not canceled and logged.job_state == "queued":
                 engine._log_enqueue(logged)
+        return True
 
     def _cancel_cascade(self, canceled):
         # one UPDATE per model, without a tracking message per record
