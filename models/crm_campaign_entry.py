@@ -12,7 +12,7 @@ ENGINE_FIELDS = {"canceled", "logged_segment_id"}
 
 class CrmCampaignEntry(models.Model):
     _name = "crm.campaign.entry"
-    _inherit = ["crm.engine.mixin"]
+    _inherit = ["crm.cancel.mixin"]
     _description = "Campaign Entry"
     _order = "id desc"
     _check_company_auto = True
@@ -146,7 +146,7 @@ class CrmCampaignEntry(models.Model):
     # -------------------------------------------------------------------------
     # CANCEL / RESTORE
     # -------------------------------------------------------------------------
-    def _check_manager(self):
+    def _check_cancel_access(self):
         """Canceling cascades over every interaction of the entry: the same
         right as canceling its logged segment."""
         if not self.env.user.has_group(MANAGER_GROUP):
@@ -158,35 +158,19 @@ class CrmCampaignEntry(models.Model):
                 )
             )
 
-    def action_cancel(self):
-        """Cancel the campaign entries and their interactions; the e-mails of
-        those interactions still waiting in the queue are canceled too."""
-        self._check_manager()
-        canceled = self.filtered("canceled")
-        if canceled:
-            raise UserError(
-                self.env._(
-                    "Campaign entry %(entry)s is canceled already.",
-                    entry=canceled[:1].display_name,
-                )
+    def _cancel_state_error(self, cancel):
+        if cancel:
+            return self.env._(
+                "Campaign entry %(entry)s is canceled already.",
+                entry=self.display_name,
             )
-        self.check_access("write")
-        self._set_canceled(True)
-        return True
+        return self.env._(
+            "Campaign entry %(entry)s is not canceled: there is nothing to restore.",
+            entry=self.display_name,
+        )
 
-    def action_restore(self):
-        """Restore canceled campaign entries and their interactions, unless
-        their logged segment is canceled."""
-        self._check_manager()
-        active = self.filtered(lambda entry: not entry.canceled)
-        if active:
-            raise UserError(
-                self.env._(
-                    "Campaign entry %(entry)s is not canceled: there is nothing "
-                    "to restore.",
-                    entry=active[:1].display_name,
-                )
-            )
+    def _check_restorable(self):
+        """Not while the logged segment is canceled."""
         blocked = self.filtered(lambda entry: entry.logged_segment_id.canceled)
         if blocked:
             raise UserError(
@@ -196,11 +180,8 @@ class CrmCampaignEntry(models.Model):
                     entry=blocked[:1].display_name,
                 )
             )
-        self.check_access("write")
-        self._set_canceled(False)
-        return True
 
-    def _set_canceled(self, canceled):
-        """Cancel or restore, once the caller checked the user's rights."""
-        self._as_engine().write({"canceled": canceled})
+    def _cancel_cascade(self, canceled):
+        """The entry's interactions; the e-mails of those interactions still
+        waiting in the queue are canceled too."""
         self.interaction_ids._set_canceled(canceled, cascade=True)

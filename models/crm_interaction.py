@@ -1,22 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Interactions: one log entry per contact, written by logging a segment or by
-hand; their delivery (e-mails, printed letters, resending), one e-mail per
-address with its unsubscribe link, and the campaign responses (e-mail
-replies, one-click responses, evaluations)."""
-
-import io
-import zipfile
+hand; their delivery status (the delivery itself, e-mails with their
+unsubscribe link and letters, is ``crm.interaction.delivery``'s), resending,
+and the campaign responses (e-mail replies, one-click responses,
+evaluations)."""
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, email_normalize, is_html_empty
+from odoo.tools import SQL
 
 from ..tools.markers import as_engine, is_engine
-from .crm_interaction_render import (
-    add_unsubscribe_link,
-    is_docx_name,
-    unsubscribe_headers,
-)
 from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
 from .crm_segment_line import EVALUATIONS
 from .res_partner import CORRESPONDENCE_TYPES
@@ -57,11 +50,6 @@ DELIVERY_STATUSES = [
     ("delivered", "Delivered"),
     ("error", "Error"),
 ]
-LETTER_REPORT = "crm_campaign_segment.action_report_crm_logged_segment_letters"
-MAX_LISTED = 10
-DOCX_MIMETYPE = (
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-)
 POSITIVE_EVALUATIONS = ("positive", "very_positive")
 
 # RFC 3834 and the headers common mail servers add to automatic replies
@@ -107,20 +95,11 @@ def is_auto_reply(message):
     return subject.startswith(AUTO_REPLY_SUBJECTS)
 
 
-def _list_names(records):
-    names = records[:MAX_LISTED].mapped("display_name")
-    if len(records) > MAX_LISTED:
-        names.append(
-            records.env._("and %(count)s more", count=len(records) - MAX_LISTED)
-        )
-    return ", ".join(names)
-
-
 class CrmInteraction(models.Model):
     _name = "crm.interaction"
     _description = "Interaction Log Entry"
     # activities: calls and to-dos about an interaction (no response yet, ...)
-    _inherit = ["mail.thread", "mail.activity.mixin", "crm.engine.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "crm.cancel.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     _engine_fields = frozenset(ENGINE_FIELDS)
@@ -524,36 +503,16 @@ class CrmInteraction(models.Model):
     # -------------------------------------------------------------------------
     # CANCEL / RESTORE
     # -------------------------------------------------------------------------
-    def action_cancel(self):
-        """Cancel these interactions and their e-mails still queued."""
-        canceled = self.filtered("canceled")
-        if canceled:
-            raise UserError(
-                self.env._(
-                    "Interaction %(interaction)s is canceled already.",
-                    interaction=canceled[:1].display_name,
-                )
+    def _cancel_state_error(self, cancel):
+        if cancel:
+            return self.env._(
+                "Interaction %(interaction)s is canceled already.",
+                interaction=self.display_name,
             )
-        self.check_access("write")
-        self._set_canceled(True)
-        return True
-
-    def action_restore(self):
-        """Restore canceled interactions whose logged segment and campaign
-        entry are not canceled."""
-        active = self.filtered(lambda i: not i.canceled)
-        if active:
-            raise UserError(
-                self.env._(
-                    "Interaction %(interaction)s is not canceled: there is "
-                    "nothing to restore.",
-                    interaction=active[:1].display_name,
-                )
-            )
-        self._check_restorable()
-        self.check_access("write")
-        self._set_canceled(False)
-        return True
+        return self.env._(
+            "Interaction %(interaction)s is not canceled: there is nothing to restore.",
+            interaction=self.display_name,
+        )
 
     def _set_canceled(self, canceled, cascade=False):
         """Cancel (or restore) these interactions, once the caller checked
@@ -561,11 +520,13 @@ class CrmInteraction(models.Model):
         ``cascade``: done by canceling their logged segment or campaign entry,
         in one statement, without a tracking message per interaction."""
         if not self:
-            return
-        records = self._as_engine()
+            return True
+        records = self
         if cascade:
             records = records.with_context(tracking_disable=True)
-        records.write({"canceled": canceled})
+        return super(CrmInteraction, records)._set_canceled(canceled)
+
+    def _cancel_cascade(self, canceled):
         if canceled:
             self._cancel_outgoing_mails()
 
@@ -640,7 +601,7 @@ class CrmInteraction(models.Model):
             )
         with_mail.sudo().mail_id.mark_outgoing()
         with_mail._set_delivery_status("in_progress")
-        without_mail._deliver_email()
+        self.env["crm.interaction.delivery"]._deliver_email(without_mail)
         return True
 
     def _set_delivery_status(self, status, error=False):
@@ -676,501 +637,12 @@ class CrmInteraction(models.Model):
         )
         return res
 
-    def _deliver(self):
-        """Deliver these interactions by their correspondence type."""
-        self._deliver_email()
-        self._deliver_letter()
-
-    def _deliver_email(self):
-        """One ``mail.mail`` per e-mail interaction, queued in Odoo's mail engine.
-
-        Subject (rendered when the interaction was logged) and body come from
-        the template's row for the contact's language (else the template's
-        default); the Word documents are merged for the contact and attached
-        when the segment says so, else, when the row has no e-mail body, the
-        merged documents become the body; other attachments go as they are.
-        Blacklisted addresses are not mailed: their interactions get an error
-        and the logged segment a message.
-
-        The mails (and their messages) are created by ``mail.mail.create`` in
-        one batched value list, as Odoo's mass-mode composer creates them,
-        with sender, reply-to and record names computed once per batch.
-        """
-        emails = self.filtered(lambda i: i.correspondence_type == "email")
-        for logged, interactions in emails.grouped("logged_segment_id").items():
-            interactions._deliver_email_segment(logged.segment_id)
-
-    def _blacklisted(self):
-        """The interactions whose contact's address is blacklisted."""
-        if not self:
-            return self
-        emails = set(self.partner_id.mapped("email_normalized")) - {False}
-        if not emails:
-            return self.browse()
-        blacklisted = set(
-            self.env["mail.blacklist"]
-            .sudo()
-            .search([("email", "in", list(emails))])
-            .mapped("email")
-        )
-        return self.filtered(lambda i: i.partner_id.email_normalized in blacklisted)
-
-    def _deliver_email_segment(self, segment):
-        """Queue the e-mails of these interactions of ``segment`` (one batch).
-
-        With *one e-mail per address*, the first interaction of an address
-        in the logged segment gets the e-mail; the later ones share it.
-        """
-        covered = self._consent_covered()
-        if not covered:
-            self._queue_segment_emails(segment)
-            return
-        covered_records = self.browse(list(covered))
-        (self - covered_records)._queue_segment_emails(segment)
-        self.env.flush_all()
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE crm_interaction c
-                   SET covered_by_id = p.id, mail_id = p.mail_id,
-                       delivery_status = p.delivery_status,
-                       delivery_error = p.delivery_error,
-                       write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM unnest(%s::int4[], %s::int4[]) AS v(id, first_id)
-                  JOIN crm_interaction p ON p.id = v.first_id
-                 WHERE c.id = v.id
-                """,
-                list(covered),
-                list(covered.values()),
-            )
-        )
-        covered_records.invalidate_recordset(
-            ["covered_by_id", "mail_id", "delivery_status", "delivery_error"]
-        )
-
-    def _queue_segment_emails(self, segment):
-        """Queue one ``mail.mail`` per interaction of ``segment`` (one batch):
-        all of them, but those whose address is blacklisted."""
-        if not self:
-            return
-        blacklisted = self._blacklisted()
-        if blacklisted:
-            blacklisted._set_delivery_status(
-                "error", self.env._("The e-mail address is blacklisted: not sent.")
-            )
-            for logged, records in blacklisted.grouped("logged_segment_id").items():
-                logged._message_log(
-                    body=self.env._(
-                        "Not e-mailed, address blacklisted: %(contacts)s",
-                        contacts=_list_names(records.partner_id),
-                    )
-                )
-        interactions = self - blacklisted
-        if not interactions:
-            return
-        render = self.env["crm.interaction.render"]
-        # sanitized as the message's body, once per text (the chatter shows it)
-        body_field = self.env["mail.message"]._fields["body"]
-        bodies = render._render_rows(
-            segment, interactions, "body_html", escape=True, sanitize=body_field
-        )
-        merged = {}
-        if segment.send_word_as_attachment:
-            merged = render._merge_documents(segment, interactions)
-        else:
-            empty = {
-                (template, lang): is_html_empty(template._get_language(lang).body_html)
-                for template, lang in {(i.template_id, i.lang) for i in interactions}
-            }
-            without_body = interactions.filtered(
-                lambda i: empty[(i.template_id, i.lang)]
-            )
-            if without_body:
-                for interaction_id, documents in render._merge_documents(
-                    segment, without_body
-                ).items():
-                    bodies[interaction_id] = render._sanitize(
-                        body_field,
-                        "".join(render._docx_to_html(data) for __, data in documents),
-                    )
-        by_interaction = interactions._create_merged_attachments(merged)
-        other_attachments = segment.attachment_ids.filtered(
-            lambda a: not is_docx_name(a.name)
-        )
-        mails = (
-            self.env["mail.mail"]
-            .sudo()
-            # a valid default state: mail.mail's default_get then keeps the
-            # context as it is instead of making a new one per e-mail
-            .with_context(
-                mail_create_nolog=True, mail_notrack=True, default_state="outgoing"
-            )
-            .create(
-                interactions._prepare_mail_values(
-                    segment, bodies, by_interaction, other_attachments.ids
-                )
-            )
-        )
-        interactions._update_delivery(
-            {
-                interaction_id: (
-                    mail_id,
-                    (by_interaction.get(interaction_id) or [None])[0],
-                )
-                for interaction_id, mail_id in zip(
-                    interactions.ids, mails.ids, strict=True
-                )
-            }
-        )
-
-    def _create_merged_attachments(self, merged):
-        """Attach the merged Word documents to their interactions.
-
-        :return: {interaction_id: [attachment ids]}
-        """
-        attachment_vals, owners = [], []
-        for interaction in self:
-            for name, data in merged.get(interaction.id, []):
-                attachment_vals.append(
-                    {
-                        "name": name,
-                        "raw": data,
-                        "res_model": "crm.interaction",
-                        "res_id": interaction.id,
-                        "mimetype": DOCX_MIMETYPE,
-                    }
-                )
-                owners.append(interaction.id)
-        if not attachment_vals:
-            return {}
-        attachments = self.env["ir.attachment"].create(attachment_vals)
-        by_interaction = {}
-        for owner, attachment in zip(owners, attachments, strict=True):
-            by_interaction.setdefault(owner, []).append(attachment.id)
-        return by_interaction
-
-    def _prepare_mail_values(self, segment, bodies, by_interaction, other_ids):
-        """Values of the e-mails of these interactions (extension point).
-
-        Computed once per batch: the sender of each salesperson, the reply-to
-        (``_notify_get_reply_to`` on the whole batch), the record names.
-        Every campaign e-mail carries its contact's unsubscribe link, in the
-        body and in the ``List-Unsubscribe`` headers (RFC 8058).
-        """
-        Message = self.env["mail.message"]
-        self.env.flush_all()
-        # plain values of the batch in one query (no record per field access)
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT id, user_id, partner_id, subject FROM crm_interaction "
-                "WHERE id = ANY(%s)",
-                self.ids,
-            )
-        )
-        values_by_id = {row[0]: row[1:] for row in rows}
-        senders, reply_to = self._mail_senders(segment, {row[1] for row in rows})
-        names = {record.id: record.display_name for record in self.sudo()}
-        # the author mail.message's create would compute for each e-mail
-        author_id = self.env.user.partner_id.id
-        vals_list = []
-        for interaction_id in self.ids:
-            user_id, partner_id, subject = values_by_id[interaction_id]
-            email_from = senders[user_id]
-            values = {
-                "model": self._name,
-                "res_id": interaction_id,
-                "message_type": "email_outgoing",
-            }
-            body = bodies.get(interaction_id) or ""
-            values.update(
-                {
-                    # rendered for the contact when the interaction was logged
-                    "subject": subject,
-                    "body": body,
-                    "body_html": body,
-                    "author_id": author_id,
-                    "email_from": email_from,
-                    "reply_to": reply_to[email_from][interaction_id],
-                    "message_id": Message._get_message_id(values),
-                    "record_name": names[interaction_id],
-                    "recipient_ids": [partner_id],
-                    "auto_delete": False,
-                    "attachment_ids": by_interaction.get(interaction_id, [])
-                    + other_ids,
-                }
-            )
-            vals_list.append(values)
-        self._add_unsubscribe_links(vals_list)
-        return vals_list
-
-    def _mail_senders(self, segment, user_ids):
-        """The sender of each salesperson (``None``: the segment's, else its
-        company's), and the reply-to of these interactions per sender
-        (``_notify_get_reply_to`` once per sender on the whole batch).
-
-        :return: ({user id or None: email_from}, {email_from: {id: reply-to}})
-        """
-        default_from = (
-            segment.user_id.email_formatted
-            or segment.company_id.email_formatted
-            or self.env.user.email_formatted
-        )
-        Users = self.env["res.users"]
-        senders = {
-            user_id: (Users.browse(user_id).email_formatted if user_id else None)
-            or default_from
-            for user_id in user_ids
-        }
-        reply_to = {
-            email_from: self.sudo()._notify_get_reply_to(default=email_from)
-            for email_from in set(senders.values())
-        }
-        return senders, reply_to
-
-    def _add_unsubscribe_links(self, vals_list):
-        """Put each contact's unsubscribe link into the body of its e-mail and
-        into its ``List-Unsubscribe`` headers."""
-        labels = {}
-        urls = self._consent_unsubscribe_urls()
-        for interaction, values in zip(self, vals_list, strict=True):
-            url = urls[interaction.id]
-            lang = interaction.lang or self.env.lang
-            if lang not in labels:
-                labels[lang] = self.with_context(lang=lang).env._("Unsubscribe")
-            body = add_unsubscribe_link(values.get("body_html"), url, labels[lang])
-            values.update(
-                {
-                    "body": body,
-                    "body_html": body,
-                    "headers": repr(unsubscribe_headers(url)),
-                }
-            )
-
-    def _update_delivery(self, values):
-        """Link e-mails and documents, delivery in progress, in one statement
-        on the addon's own table (engine fields, written by no one else).
-
-        :param values: {interaction_id: (mail_id, attachment_id)}
-        """
-        if not values:
-            return
-        self.env.flush_all()
-        keys = list(values)
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE crm_interaction i
-                   SET mail_id = v.mail_id,
-                       attachment_id = COALESCE(v.attachment_id, i.attachment_id),
-                       delivery_status = 'in_progress',
-                       delivery_error = NULL,
-                       write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM unnest(%s::int4[], %s::int4[], %s::int4[])
-                       AS v(id, mail_id, attachment_id)
-                 WHERE i.id = v.id
-                """,
-                keys,
-                [values[key][0] for key in keys],
-                [values[key][1] for key in keys],
-            )
-        )
-        self.browse(list(values)).invalidate_recordset(
-            ["mail_id", "attachment_id", "delivery_status", "delivery_error"]
-        )
-
-    def _update_column(self, column, values):
-        """Set ``column`` of many interactions to per-record values, in SQL."""
-        if not values:
-            return
-        self.env.flush_all()
-        rows = SQL(", ").join(
-            SQL("(%s, %s)", key, value) for key, value in values.items()
-        )
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE crm_interaction i
-                   SET %(column)s = v.value
-                  FROM (VALUES %(rows)s) AS v(id, value)
-                 WHERE i.id = v.id AND i.id = ANY(%(ids)s)
-                """,
-                column=SQL.identifier(column),
-                rows=rows,
-                ids=list(values),
-            )
-        )
-        self.browse(list(values)).invalidate_recordset([column])
-
-    def _deliver_letter(self):
-        """Letters for the hard-copy interactions, per logged segment.
-
-        The letter bodies are merged for each contact, the QWeb letter report
-        renders them into one printable PDF in one call, and the merged Word
-        letters go into one zip; both are attached to the logged segment and
-        posted in its chatter.
-        """
-        letters = self.filtered(lambda i: i.correspondence_type == "hard_copy")
-        for logged, interactions in letters.grouped("logged_segment_id").items():
-            interactions._deliver_letter_segment(logged)
-
-    def _deliver_letter_segment(self, logged):
-        segment = logged.segment_id
-        render = self.env["crm.interaction.render"]
-        bodies = render._render_rows(segment, self, "letter_body", escape=True)
-        self._update_column("body_html", bodies)
-        merged = render._merge_documents(segment, self)
-        # One call, one document: all letters of the batch in one report of
-        # the logged segment (wkhtmltopdf runs once per batch).
-        content, report_type = (
-            self.env["ir.actions.report"]
-            .with_context(crm_letter_interaction_ids=self.ids)
-            ._render_qweb_pdf(LETTER_REPORT, logged.ids)
-        )
-        label = f"{logged.name} {self[0].id}-{self[-1].id}"
-        attachment_vals = [
-            {
-                "name": self.env._("Letters %(batch)s", batch=label)
-                + f".{report_type}",
-                "raw": content,
-                "res_model": "crm.logged.segment",
-                "res_id": logged.id,
-                "mimetype": "application/pdf" if report_type == "pdf" else "text/html",
-            }
-        ]
-        if merged:
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for index, interaction in enumerate(self, start=1):
-                    for name, data in merged.get(interaction.id, []):
-                        archive.writestr(f"{index:05d} {name}", data)
-            attachment_vals.append(
-                {
-                    "name": self.env._("Word letters %(batch)s", batch=label) + ".zip",
-                    "raw": buffer.getvalue(),
-                    "res_model": "crm.logged.segment",
-                    "res_id": logged.id,
-                    "mimetype": "application/zip",
-                }
-            )
-        attachments = self.env["ir.attachment"].create(attachment_vals)
-        logged._message_log(
-            body=self.env._("%(count)s letters to print.", count=len(self)),
-            attachment_ids=attachments.ids,
-        )
-        self._update_column("attachment_id", dict.fromkeys(self.ids, attachments[0].id))
-        self._set_delivery_status("delivered")
-
-    # -------------------------------------------------------------------------
-    # ONE E-MAIL PER ADDRESS
-    # -------------------------------------------------------------------------
     def _consent_unsubscribe_url(self):
         """The signed unsubscribe URL of this interaction's e-mail."""
         self.ensure_one()
-        return self._consent_unsubscribe_urls()[self.id]
-
-    def _consent_unsubscribe_urls(self):
-        """{interaction id: signed unsubscribe URL of its e-mail}, signed in
-        one pass (secret and base URL read once)."""
-        sign = self.env["res.partner"].sudo()._consent_signer()
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT id, partner_id, template_id, date FROM crm_interaction "
-                "WHERE id = ANY(%s)",
-                self.ids,
-            )
-        )
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            .with_context(active_test=False)
-            .browse(list({row[1] for row in rows}))
-        )
-        emails = {
-            partner.id: partner.email_normalized
-            or email_normalize(partner.email or "")
-            or ""
-            for partner in partners
-        }
-        templates = self.env["crm.interaction.template"].sudo()
-        topics = {
-            template_id: templates.browse(template_id).mailing_group_id.id
-            for template_id in {row[2] for row in rows if row[2]}
-        }
-        return {
-            interaction_id: sign(
-                partner_id, emails[partner_id], topics.get(template_id), date
-            )[0]
-            for interaction_id, partner_id, template_id, date in rows
-        }
-
-    def _consent_covered(self):
-        """{interaction id: id of the first interaction of its address} of these
-        e-mail interactions that another one of their logged segment covers.
-
-        Per address of the batch: its contacts (the ORM, on the index of
-        normalized addresses), their line in the segment, the line's
-        interaction, each found by a probe of a unique index from the
-        batch's own values: the plan, and the time per batch, do not depend
-        on the size of the job nor on the tables' statistics.
-        """
-        result = {}
-        for logged, interactions in self.grouped("logged_segment_id").items():
-            if logged.one_email_per_address and logged.segment_id:
-                result.update(interactions._consent_covered_in(logged))
-        return result
-
-    def _consent_covered_in(self, logged):
-        emails = {
-            interaction.id: interaction.partner_id.email_normalized
-            for interaction in self
-            if interaction.partner_id.email_normalized
-        }
-        if not emails:
-            return {}
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            .with_context(active_test=False)
-            .search_fetch(
-                [("email_normalized", "in", list(set(emails.values())))],
-                ["email_normalized"],
-            )
-        )
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT u.email, o.id
-                  FROM unnest(%(partners)s::int4[], %(emails)s::varchar[])
-                       AS u(partner_id, email)
-                 CROSS JOIN LATERAL (
-                      SELECT l.id FROM crm_segment_line l
-                       WHERE l.segment_id = %(segment)s
-                         AND l.partner_id = u.partner_id
-                       LIMIT 1) l
-                 CROSS JOIN LATERAL (
-                      SELECT i.id FROM crm_interaction i
-                       WHERE i.logged_segment_id = %(logged)s
-                         AND i.segment_line_id = l.id
-                         AND i.correspondence_type = 'email'
-                         AND i.canceled IS NOT TRUE
-                       LIMIT 1) o
-                """,
-                partners=partners.ids,
-                emails=[partner.email_normalized for partner in partners],
-                segment=logged.segment_id.id,
-                logged=logged.id,
-            )
-        )
-        first = {}
-        for email, interaction_id in rows:
-            first[email] = min(first.get(email, interaction_id), interaction_id)
-        return {
-            interaction_id: first[email]
-            for interaction_id, email in emails.items()
-            if email in first and first[email] != interaction_id
-        }
+        return self.env["crm.interaction.delivery"]._consent_unsubscribe_urls(self)[
+            self.id
+        ]
 
     # -------------------------------------------------------------------------
     # RESPONSES

@@ -516,25 +516,7 @@ class CrmInteractionRender(models.AbstractModel):
         :return: {interaction_id: {field name: text}}
         """
         today = fields.Date.context_today(segment)
-        company = segment.company_id
-        company_partner = company.partner_id
-        company_address = ", ".join(
-            part
-            for part in company_partner._display_address(without_company=True).split(
-                "\n"
-            )
-            if part.strip()
-        )
-        # the company's own account, never one another company recorded on
-        # the same partner
-        bank = (
-            company_partner.sudo()
-            .bank_ids.filtered(lambda b: not b.company_id or b.company_id == company)[
-                :1
-            ]
-            .acc_number
-            or ""
-        )
+        own = self._get_company_merge_values(segment.company_id)
         campaign = segment.campaign_id
         result = {}
         for interaction in interactions:
@@ -589,11 +571,30 @@ class CrmInteractionRender(models.AbstractModel):
                 "SegmentDescription": segment.description or "",
                 "Description": interaction.description or "",
                 "Subject": interaction.subject or "",
-                "CompanyOwnName": company.name or "",
-                "CompanyOwnAddress": company_address,
-                "CompanyOwnVAT": company.vat or "",
-                "CompanyOwnRegistrationNo": company.company_registry or "",
-                "CompanyOwnPhone": company.phone or "",
-                "CompanyOwnBank": bank,
+                **own,
             }
         return result
+
+    @api.model
+    def _get_company_merge_values(self, company):
+        """The merge fields of the logging company itself."""
+        company_address = ", ".join(
+            part
+            for part in company.partner_id._display_address(without_company=True).split(
+                "\n"
+            )
+            if part.strip()
+        )
+        # the company's own account, never one another company recorded on
+        # the same partner
+        bank = company.partner_id.sudo().bank_ids.filtered(
+            lambda b: not b.company_id or b.company_id == company
+        )[:1]
+        return {
+            "CompanyOwnName": company.name or "",
+            "CompanyOwnAddress": company_address,
+            "CompanyOwnVAT": company.vat or "",
+            "CompanyOwnRegistrationNo": company.company_registry or "",
+            "CompanyOwnPhone": company.phone or "",
+            "CompanyOwnBank": bank.acc_number or "",
+        }

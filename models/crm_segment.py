@@ -25,20 +25,13 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-import psycopg2.errors
-from markupsafe import Markup
 from psycopg2 import DataError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, email_normalize, is_html_empty
+from odoo.tools import SQL
 
-from .crm_interaction_render import (
-    add_unsubscribe_link,
-    is_docx_name,
-    unsubscribe_headers,
-)
 from .crm_interaction_template import INFORMATION_FLOWS, INITIATED_BY, _lang_get
 from .res_partner import CORRESPONDENCE_TYPES
 
@@ -1105,7 +1098,7 @@ class CrmSegment(models.Model):
         return self.browse()
 
     # -------------------------------------------------------------------------
-    # LOGGING: PUBLIC API
+    # LOGGING (crm.segment.logging does it)
     # -------------------------------------------------------------------------
     def log_segment(
         self,
@@ -1132,501 +1125,16 @@ class CrmSegment(models.Model):
         """
         self.ensure_one()
         self.check_access("write")
-        self._log_lock()
-        missing_lines = self._log_check(send, missing_email)
-        segment = self
-        segment._log_apply_missing_email(missing_lines, missing_email)
-        # consent: e-mail lines opted out or blacklisted are left out
-        left_out = segment._log_consent_leave_out()
-        logged = segment._log_create_header(send, create_follow_up)
-        logged._as_engine().write(
-            {
-                "one_email_per_address": bool(one_email_per_address),
-                "consent_excluded_count": left_out,
-            }
+        logged = self.env["crm.segment.logging"]._log_segment(
+            self, send, create_follow_up, missing_email, one_email_per_address
         )
-        params = self.env["ir.config_parameter"].sudo()
-        threshold = int(
-            params.get_param("crm_campaign_segment.background_threshold", 5000)
-        )
-        if logged.line_total > threshold:
-            # protected field: the engine writes it as superuser
-            logged._as_engine().job_state = "queued"
-            logged._log_enqueue()
-            return logged.id
-        logged.with_env(segment.env)._log_run()
         return logged.id
 
     @api.model
     def _cron_log_segments(self):
         """Kept for databases whose cron (``noupdate``) still calls it on
-        segments: the job belongs to ``crm.logged.segment``."""
-        return self.env["crm.logged.segment"]._cron_log_segments()
-
-    # -------------------------------------------------------------------------
-    # LOGGING: CHECKS
-    # -------------------------------------------------------------------------
-    def _log_lock(self):
-        """Lock the segment row; a second user logging it gets a clear error."""
-        self.ensure_one()
-        self.env.flush_all()
-        self._log_lock_segment()
-        self.invalidate_recordset(["state"])
-        if self.state != "draft":
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s is logged already: it cannot be logged twice.",
-                    segment=self.display_name,
-                )
-            )
-
-    def _log_list(self, records):
-        names = records[:MAX_LISTED].mapped("display_name")
-        if len(records) > MAX_LISTED:
-            names.append(
-                self.env._("and %(count)s more", count=len(records) - MAX_LISTED)
-            )
-        return ", ".join(names)
-
-    def _log_check(self, send, missing_email):
-        """Check everything logging needs; raise a UserError, write nothing.
-
-        Set-based: the lines are counted and grouped in SQL, never loaded one
-        by one, so that checking a large segment stays quick.
-
-        :return: the e-mail lines whose contact has no valid address
-        """
-        self.ensure_one()
-        if not self.description:
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s has no description: describe it before "
-                    "logging it.",
-                    segment=self.name,
-                )
-            )
-        Line = self.env["crm.segment.line"]
-        if not Line.search_count([("segment_id", "=", self.id)], limit=1):
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s has no lines: add contacts before logging it.",
-                    segment=self.display_name,
-                )
-            )
-        if not self.interaction_template_id:
-            no_template = [
-                ("segment_id", "=", self.id),
-                ("interaction_template_id", "=", False),
-            ]
-            count = Line.search_count(no_template)
-            if count:
-                raise UserError(
-                    self.env._(
-                        "Segment %(segment)s: every line needs an interaction "
-                        "template. Lines without one: %(contacts)s.",
-                        segment=self.display_name,
-                        contacts=self._log_list_lines(
-                            Line.search(no_template, limit=MAX_LISTED), count
-                        ),
-                    )
-                )
-        if missing_email not in (False, None, "hard_copy", "skip"):
-            raise UserError(
-                self.env._(
-                    "Unknown choice %(choice)s for contacts without an e-mail "
-                    "address: use 'hard_copy' or 'skip'.",
-                    choice=missing_email,
-                )
-            )
-        missing = self._log_missing_email_lines()
-        if send and missing and not missing_email:
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s: these contacts have no valid e-mail "
-                    "address for their e-mail line: %(contacts)s. Choose to switch "
-                    "them to hard copy or to leave them out.",
-                    segment=self.display_name,
-                    contacts=self._log_list(missing.partner_id),
-                )
-            )
-        skipped = missing if send and missing_email == "skip" else missing.browse()
-        switched = missing if send and missing_email == "hard_copy" else Line
-        self._log_check_deliveries(send, switched, skipped)
-        return missing if send else missing.browse()
-
-    def _log_list_lines(self, lines, count):
-        """Name the contacts of the first lines of ``count`` lines."""
-        names = lines[:MAX_LISTED].partner_id.mapped("display_name")
-        if count > MAX_LISTED:
-            names.append(self.env._("and %(count)s more", count=count - MAX_LISTED))
-        return ", ".join(names)
-
-    def _log_missing_email_lines(self, limit=None):
-        """E-mail lines whose contact has no valid e-mail address, in line order.
-
-        SQL preselects the contacts without a normalized address or with
-        several addresses; only those are checked in Python, with the same
-        strict rule as before (``email_normalize``).
-        """
-        self.ensure_one()
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT l.id, p.email
-                  FROM crm_segment_line l
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.segment_id = %(segment)s
-                   AND l.correspondence_type = 'email'
-                   AND (p.email_normalized IS NULL
-                        OR LENGTH(p.email) - LENGTH(REPLACE(p.email, '@', '')) > 1)
-                 ORDER BY l.id
-                """,
-                segment=self.id,
-            )
-        )
-        ids = [line_id for line_id, email in rows if not email_normalize(email or "")]
-        return self.env["crm.segment.line"].browse(ids[:limit] if limit else ids)
-
-    def _log_line_groups(self, switched, skipped):
-        """The lines grouped by what logging them needs, in one query.
-
-        :return: list of dicts (template, lang, ctype, subject, count, line_ids
-            = the first line ids of the group, enough to name contacts)
-        """
-        self.ensure_one()
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT COALESCE(l.interaction_template_id, %(template)s),
-                       l.lang,
-                       CASE WHEN l.id = ANY(%(switched)s) THEN 'hard_copy'
-                            ELSE l.correspondence_type END,
-                       NULLIF(l.subject, ''),
-                       COUNT(*),
-                       (ARRAY_AGG(l.id ORDER BY l.id))[1:%(listed)s]
-                  FROM crm_segment_line l
-                 WHERE l.segment_id = %(segment)s
-                   AND NOT l.id = ANY(%(skipped)s)
-                 GROUP BY 1, 2, 3, 4
-                 ORDER BY MIN(l.id)
-                """,
-                template=self.interaction_template_id.id or None,
-                switched=switched.ids,
-                skipped=skipped.ids,
-                listed=MAX_LISTED + 1,
-                segment=self.id,
-            )
-        )
-        Template = self.env["crm.interaction.template"]
-        return [
-            {
-                "template": Template.browse(template_id),
-                "lang": lang,
-                "ctype": ctype,
-                "subject": subject,
-                "count": count,
-                "line_ids": line_ids,
-            }
-            for template_id, lang, ctype, subject, count, line_ids in rows
-        ]
-
-    def _log_check_deliveries(self, send, switched, skipped):
-        """Check subjects, bodies, documents and placeholders of the lines.
-
-        Subjects are rendered on every interaction, so their placeholders are
-        always checked; the rest only when sending.
-        """
-        problems = {"subject": [], "document": [], "letter": [], "empty": []}
-        sources = {}
-        render = self.env["crm.interaction.render"].with_context(
-            crm_log_document_cache={}
-        )
-        other_attachments = any(
-            not is_docx_name(name) for name in self.attachment_ids.mapped("name")
-        )
-        for group in self._log_line_groups(switched, skipped):
-            ctype, template, lang = group["ctype"], group["template"], group["lang"]
-            subject, trusted, where = render._subject_source(
-                self, template, lang, group["subject"] or self.subject
-            )
-            if subject:
-                sources[("subject", subject, trusted)] = (subject, where, trusted)
-            if not send or ctype not in ("email", "hard_copy"):
-                continue
-            row = template._get_language(lang)
-            documents = render._documents(self, template, lang)
-            if ctype == "email":
-                if not subject:
-                    problems["subject"].append(group)
-                if self.send_word_as_attachment and not documents:
-                    problems["document"].append(group)
-                elif (
-                    is_html_empty(row.body_html)
-                    and not documents
-                    and not other_attachments
-                ):
-                    # without a body, the merged Word document is the body
-                    problems["empty"].append(group)
-                if row.body_html:
-                    sources[("body", row.id)] = (
-                        row.body_html,
-                        template.display_name,
-                        True,
-                    )
-            else:
-                if not documents and not row.letter_body:
-                    problems["letter"].append(group)
-                if row.letter_body:
-                    sources[("letter", row.id)] = (
-                        row.letter_body,
-                        template.display_name,
-                        True,
-                    )
-            if (
-                ctype == "hard_copy"
-                or self.send_word_as_attachment
-                or is_html_empty(row.body_html)
-            ):
-                for document in documents:
-                    sources[document["key"]] = (
-                        document,
-                        document.get("where") or document["name"],
-                        document["trusted"],
-                    )
-        self._log_raise_problems(problems)
-        render._check_sources(self, sources.values())
-
-    def _log_group_summary(self, groups):
-        """(template of the first failing line, languages) of failing groups."""
-        first = min(groups, key=lambda group: min(group["line_ids"]))
-        langs = ", ".join(sorted({group["lang"] or "-" for group in groups}))
-        return first["template"].display_name, langs
-
-    def _log_group_contacts(self, groups):
-        """Name the contacts of the lines of ``groups``, in line order."""
-        line_ids = sorted(line_id for group in groups for line_id in group["line_ids"])
-        return self._log_list_lines(
-            self.env["crm.segment.line"].browse(line_ids[:MAX_LISTED]),
-            sum(group["count"] for group in groups),
-        )
-
-    def _log_raise_problems(self, problems):
-        if problems["subject"]:
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s: e-mails need a subject, on the segment or "
-                    "in the template's language row. Missing for: %(contacts)s.",
-                    segment=self.display_name,
-                    contacts=self._log_group_contacts(problems["subject"]),
-                )
-            )
-        for key, label in (
-            ("document", self.env._("A Word (.docx) document to attach")),
-            ("letter", self.env._("A Word (.docx) document or a letter body")),
-        ):
-            if problems[key]:
-                failing = problems[key]
-                template, langs = self._log_group_summary(failing)
-                raise UserError(
-                    self.env._(
-                        "Segment %(segment)s: %(what)s is missing for language "
-                        "%(langs)s (template %(template)s). Add it to the template's "
-                        "language row or attach it to the segment. Contacts: "
-                        "%(contacts)s.",
-                        segment=self.display_name,
-                        what=label,
-                        langs=langs,
-                        template=template,
-                        contacts=self._log_group_contacts(failing),
-                    )
-                )
-        if problems["empty"]:
-            failing = problems["empty"]
-            template, langs = self._log_group_summary(failing)
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s: the e-mails of template %(template)s in "
-                    "language %(langs)s would have neither a body nor an "
-                    "attachment. Write an e-mail body in the template's language "
-                    "row or attach a document. Contacts: %(contacts)s.",
-                    segment=self.display_name,
-                    template=template,
-                    langs=langs,
-                    contacts=self._log_group_contacts(failing),
-                )
-            )
-
-    # -------------------------------------------------------------------------
-    # LOGGING: CONSENT
-    # -------------------------------------------------------------------------
-    def _log_consent_excluded_lines(self):
-        """E-mail lines left out for consent, in line order.
-
-        :return: {"blacklisted": lines, "opted_out": lines}; a line whose
-            address is blacklisted counts there only
-        """
-        self.ensure_one()
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT l.id, b.id IS NOT NULL
-                  FROM crm_segment_line l
-                  JOIN res_partner p ON p.id = l.partner_id
-                  LEFT JOIN crm_interaction_template t
-                    ON t.id = COALESCE(l.interaction_template_id, %(template)s)
-                  LEFT JOIN mail_blacklist b
-                    ON b.email = p.email_normalized AND b.active
-                 WHERE l.segment_id = %(segment)s
-                   AND l.correspondence_type = 'email'
-                   AND (b.id IS NOT NULL
-                        OR EXISTS (
-                            SELECT 1 FROM crm_mailing_group_opt_out_rel o
-                             WHERE o.partner_id = l.partner_id
-                               AND o.mailing_group_id = t.mailing_group_id))
-                 ORDER BY l.id
-                """,
-                template=self.interaction_template_id.id or None,
-                segment=self.id,
-            )
-        )
-        Line = self.env["crm.segment.line"]
-        return {
-            "blacklisted": Line.browse([i for i, black in rows if black]),
-            "opted_out": Line.browse([i for i, black in rows if not black]),
-        }
-
-    def _log_consent_leave_out(self):
-        """Take the e-mail lines left out for consent out of the segment before
-        its interactions are written, and say so in its chatter.
-
-        :return: the number of lines left out
-        """
-        self.ensure_one()
-        excluded = self._log_consent_excluded_lines()
-        lines = excluded["blacklisted"] | excluded["opted_out"]
-        if not lines:
-            return 0
-        parts = []
-        for key, label in (
-            ("blacklisted", self.env._("address blacklisted")),
-            ("opted_out", self.env._("opted out of the topic")),
-        ):
-            if excluded[key]:
-                parts.append(
-                    self.env._(
-                        "%(reason)s: %(contacts)s",
-                        reason=label,
-                        contacts=self._log_list(excluded[key].partner_id),
-                    )
-                )
-        self.message_post(
-            body=self.env._(
-                "Left out of the segment (no consent to e-mail): %(details)s",
-                details="; ".join(parts),
-            )
-        )
-        count = len(lines)
-        lines.unlink()
-        return count
-
-    # -------------------------------------------------------------------------
-    # LOGGING: WRITING
-    # -------------------------------------------------------------------------
-    def _log_apply_missing_email(self, missing_lines, missing_email):
-        """Apply the user's choice for e-mail lines without an address."""
-        if not missing_lines:
-            return
-        contacts = self._log_list(missing_lines.partner_id)
-        if missing_email == "hard_copy":
-            missing_lines.write({"correspondence_type": "hard_copy"})
-            body = self.env._(
-                "Switched to hard copy (no e-mail address): %(contacts)s",
-                contacts=contacts,
-            )
-        else:
-            missing_lines.unlink()
-            body = self.env._(
-                "Left out of the segment (no e-mail address): %(contacts)s",
-                contacts=contacts,
-            )
-        self._message_log(body=body)
-
-    def _log_create_header(self, send, create_follow_up):
-        """Create the logged segment and its campaign entries; mark as logged.
-
-        The header's engine fields (segment, send, job state, trust) are
-        protected against RPC writes: the engine creates it as superuser,
-        for the logging user.
-        """
-        self.ensure_one()
-        Line = self.env["crm.segment.line"]
-        line_domain = [("segment_id", "=", self.id)]
-        logged = (
-            self.env["crm.logged.segment"]
-            ._as_engine()
-            .create(
-                {
-                    "segment_id": self.id,
-                    "description": self.description,
-                    "company_id": self.company_id.id,
-                    "user_id": self.env.uid,
-                    "send": bool(send),
-                    "create_follow_up": bool(create_follow_up),
-                    "line_total": Line.search_count(line_domain),
-                    "job_state": "done",
-                }
-            )
-            .with_env(self.env)
-        )
-        if self.campaign_id:
-            campaigns = self.campaign_id
-        else:
-            templates = self.interaction_template_id.union(
-                *(
-                    template
-                    for [template] in Line._read_group(
-                        line_domain, ["interaction_template_id"]
-                    )
-                )
-            )
-            campaigns = templates.campaign_id
-        self.env["crm.campaign.entry"]._as_engine().create(
-            [
-                {
-                    "campaign_id": campaign.id,
-                    "logged_segment_id": logged.id,
-                    "description": self.description,
-                    "company_id": self.company_id.id,
-                    "date": logged.date,
-                }
-                for campaign in campaigns
-            ]
-        )
-        # engine field: written as superuser, for the logging user
-        self.sudo().write({"state": "logged"})
-        return logged
-
-    def _log_lock_segment(self):
-        """Lock the segment row for this transaction, or raise a UserError."""
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.execute_query(
-                    SQL(
-                        "SELECT id FROM crm_segment WHERE id = %s FOR UPDATE NOWAIT",
-                        self.id,
-                    )
-                )
-        except psycopg2.errors.LockNotAvailable:
-            raise UserError(
-                self.env._(
-                    "Segment %(segment)s is being logged by another user right now. "
-                    "Try again in a moment.",
-                    segment=self.display_name,
-                )
-            ) from None
+        segments: the job is ``crm.segment.logging``'s."""
+        return self.env["crm.segment.logging"]._cron_log_segments()
 
     # -------------------------------------------------------------------------
     # REVIEW
@@ -1643,9 +1151,10 @@ class CrmSegment(models.Model):
         """
         self.ensure_one()
         self.check_access("read")
-        excluded = self._log_consent_excluded_lines()
+        engine = self.env["crm.segment.logging"]
+        excluded = engine._log_consent_excluded_lines(self)
         left_out = excluded["blacklisted"] | excluded["opted_out"]
-        missing = self._log_missing_email_lines()
+        missing = engine._log_missing_email_lines(self)
         self.env.flush_all()
         [(email_lines, letter_lines, total, addresses)] = self.env.execute_query(
             SQL(
@@ -1690,10 +1199,11 @@ class CrmSegment(models.Model):
 
     def action_send_test_email(self, line):
         """Send the merged e-mail of ``line`` (a line or its id) to the current
-        user; log nothing.
+        user, built by ``crm.interaction.delivery`` as the real one (merged
+        Word documents included); log nothing.
 
         The interaction is only a draft in memory: no interaction, no logged
-        segment, no change to the segment.
+        segment, no change to the segment, no consent touched.
         """
         self.ensure_one()
         if isinstance(line, int):
@@ -1709,72 +1219,10 @@ class CrmSegment(models.Model):
         template = line.interaction_template_id or self.interaction_template_id
         if not template:
             raise UserError(self.env._("The line has no interaction template."))
-        self._log_check_deliveries(True, self.env["crm.segment.line"], line.browse())
-        render = self.env["crm.interaction.render"]
-        row = template._get_language(line.lang)
-        subject_source = render._subject_source(
-            self,
-            template,
-            line.lang,
-            line.subject or self.subject,
+        self.env["crm.segment.logging"]._log_check_deliveries(
+            self, True, self.env["crm.segment.line"], line.browse()
         )
-        salesperson = line.user_id or self.user_id or user
-        subject = (
-            render._render_texts(
-                self,
-                [
-                    (
-                        "subject",
-                        line.partner_id.id,
-                        salesperson.id,
-                        line.lang,
-                        subject_source,
-                    )
-                ],
-                escape=False,
-            ).get("subject")
-            or ""
-        )
-        body = ""
-        if row.body_html:
-            body = render._render_texts(
-                self,
-                [
-                    (
-                        "body",
-                        line.partner_id.id,
-                        salesperson.id,
-                        line.lang,
-                        (
-                            row.body_html,
-                            True,  # checked when the row was saved
-                            template.display_name,
-                        ),
-                    )
-                ],
-                escape=True,
-            ).get("body", "")
-        # the link of the test e-mail unsubscribes nobody: it is the user's own
-        url = user.partner_id._consent_unsubscribe_url(
-            user.email, template.mailing_group_id
-        )
-        label = self.with_context(lang=line.lang or self.env.lang).env._("Unsubscribe")
-        body = add_unsubscribe_link(Markup(body), url, label)
-        mail = (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": self.env._("[Test] %(subject)s", subject=subject),
-                    "body_html": body,
-                    "email_from": (self.user_id or user).email_formatted,
-                    "email_to": user.email_formatted,
-                    "headers": repr(unsubscribe_headers(url)),
-                    "auto_delete": True,
-                }
-            )
-        )
-        mail.send(raise_exception=False)
+        self.env["crm.interaction.delivery"]._send_test_email(line, template)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -1844,9 +1292,18 @@ class CrmSegment(models.Model):
                 )
             )
         self.check_access("read")
-        Lead = self.env["crm.lead"]
-        Lead.check_access("create")
-        campaign = self.campaign_id
+        self.env["crm.lead"].check_access("create")
+        rows = self._opportunity_rows()
+        open_partner_ids = self._open_opportunity_partner_ids(rows)
+        skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
+        todo = [row for row in rows if row[0] not in open_partner_ids]
+        leads = self._create_opportunity_leads(self._opportunity_values_by_stage(todo))
+        self._create_opportunity_activities(leads)
+        return leads, self.env["res.partner"].browse(skipped_ids)
+
+    def _opportunity_rows(self):
+        """(partner id, salesperson id, correspondence type, partner name) of
+        the lines, in line order, in one query."""
         self.env["crm.segment.line"].flush_model(
             ["segment_id", "partner_id", "user_id", "correspondence_type"]
         )
@@ -1869,28 +1326,36 @@ class CrmSegment(models.Model):
                     "Segment %(segment)s has no contacts.", segment=self.display_name
                 )
             )
-        # open opportunities of these contacts on the campaign, whoever owns them
-        open_partner_ids = {
+        return rows
+
+    def _open_opportunity_partner_ids(self, rows):
+        """The contacts of ``rows`` with an open opportunity on the campaign,
+        whoever owns it."""
+        return {
             partner.id
-            for [partner] in Lead.sudo()._read_group(
+            for [partner] in self.env["crm.lead"]
+            .sudo()
+            ._read_group(
                 [
                     ("type", "=", "opportunity"),
-                    ("campaign_id", "=", campaign.id),
+                    ("campaign_id", "=", self.campaign_id.id),
                     ("partner_id", "in", [row[0] for row in rows]),
                     ("stage_id.is_won", "=", False),
                 ],
                 ["partner_id"],
             )
         }
-        skipped_ids = [row[0] for row in rows if row[0] in open_partner_ids]
-        todo = [row for row in rows if row[0] not in open_partner_ids]
+
+    def _opportunity_values_by_stage(self, rows):
+        """The values of the opportunities of ``rows``, by first stage."""
+        campaign = self.campaign_id
         source = self._opportunity_source()
         # team and first stage once per salesperson, medium once per type
         teams, stages, media = {}, {}, {}
         Team = self.env["crm.team"]
         title = campaign.title or campaign.name or ""
         vals_by_stage = defaultdict(list)
-        for partner_id, user_id, correspondence_type, partner_name in todo:
+        for partner_id, user_id, correspondence_type, partner_name in rows:
             user_id = user_id or self.user_id.id
             if user_id not in teams:
                 # Odoo 18.0: the team crm.lead's own compute gives an opportunity
@@ -1919,6 +1384,12 @@ class CrmSegment(models.Model):
                     "company_id": self.company_id.id,
                 }
             )
+        return vals_by_stage
+
+    def _create_opportunity_leads(self, vals_by_stage):
+        """Create the opportunities, in batches, quietly (no tracking, no
+        "created" message), with their first stage."""
+        Lead = self.env["crm.lead"]
         quiet = Lead.with_context(
             tracking_disable=True,
             mail_create_nolog=True,
@@ -1938,9 +1409,7 @@ class CrmSegment(models.Model):
                 creator = quiet.with_context(default_stage_id=stage.id)
             for start in range(0, len(vals_list), OPPORTUNITY_BATCH):
                 leads |= creator.create(vals_list[start : start + OPPORTUNITY_BATCH])
-        leads = leads.with_env(self.env)
-        self._create_opportunity_activities(leads)
-        return leads, self.env["res.partner"].browse(skipped_ids)
+        return leads.with_env(self.env)
 
     def _create_opportunity_activities(self, leads):
         if not leads:

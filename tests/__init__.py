@@ -34,3 +34,4 @@ from . import test_html_render
 from . import test_segment_log_cron_runner
 from . import test_segment_log_extension
 from . import test_engine_fields
+from . import test_code_size

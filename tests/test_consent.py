@@ -12,7 +12,7 @@ from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
-from .test_segment_log import SegmentLogCase
+from .test_segment_log import SegmentLogCase, _docx_text
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -406,6 +406,29 @@ class TestReviewAndTestEmail(ConsentCase):
         self.assertEqual(self.env["crm.interaction"].search_count([]), before)
         self.assertEqual(segment.state, "draft")
         self.assertEqual(len(segment.line_ids), 3)
+
+    def test_test_email_carries_the_merged_word_document(self):
+        """The test e-mail is the real one: the template's Word document,
+        merged for the line's contact, goes with it."""
+        segment = self._make_segment("email", send_word_as_attachment=True)
+        line = segment.line_ids.filtered(
+            lambda line: line.partner_id == self.partners[2]
+        )
+        with self.mock_mail_gateway():
+            segment.with_user(self.user).action_send_test_email(line)
+        [sent] = self._sent_to("user@cronus.example")
+        self.assertTrue(sent["subject"].startswith("[Test] "))
+        self.assertIn("Hei Contact 3", sent["body"])
+        self.assertIn("List-Unsubscribe", sent["headers"])
+        [(name, data, __)] = sent["attachments"]
+        self.assertIn("bus_letter_nb", name)
+        self.assertTrue(name.endswith(".docx"))
+        text = _docx_text(data)
+        self.assertIn("Contact 3", text)
+        self.assertNotIn("{{", text)
+        # nothing logged, no consent touched
+        self.assertFalse(segment.logged_segment_ids)
+        self.assertFalse(line.partner_id.consent_log_ids)
 
     def test_wizard_reviews_each_channel_and_sends_a_test(self):
         self.partners[1].email = self.partners[0].email

@@ -56,12 +56,17 @@ class TestLogWritesLikeTheOrm(SegmentLogCase):
         bulk = interaction.mail_id
         self.assertTrue(bulk)
         # the same e-mail made by Odoo's own create, as the same user
-        values = interaction.with_user(self.user)._prepare_mail_values(
-            segment,
-            {interaction.id: bulk.body_html},
-            {},
-            document.ids,
-        )[0]
+        values = (
+            self.env["crm.interaction.delivery"]
+            .with_user(self.user)
+            ._prepare_mail_values(
+                interaction.with_user(self.user),
+                segment,
+                {interaction.id: bulk.body_html},
+                {},
+                document.ids,
+            )[0]
+        )
         values.pop("message_id")
         orm = (
             self.env["mail.mail"]
@@ -187,7 +192,7 @@ class TestLogWritesLikeTheOrm(SegmentLogCase):
         self.assertEqual(logged.job_state, "queued")
         # blacklisted after the segment was queued: found by the batch
         self.env["mail.blacklist"].sudo()._add(blocked.email)
-        logged.with_user(self.user)._log_run()
+        self.env["crm.segment.logging"]._log_run(logged.with_user(self.user))
         interactions = logged.interaction_ids
         self.assertEqual(len(interactions), 4)
         self.env.flush_all()

@@ -386,7 +386,9 @@ class TestLogCronRunner(TransactionCase):
         logged_id = self._queue(5)
         with self._env() as env1:
             # another transaction holds the job (a batch, a manager's cancel)
-            env1["crm.logged.segment"].browse(logged_id)._log_lock()
+            env1["crm.segment.logging"]._log_lock_job(
+                env1["crm.logged.segment"].browse(logged_id)
+            )
             self.assertTrue(self._run_cron_worker())
             state = self._state(logged_id)
             self.assertEqual(state["job_state"], "queued")

@@ -144,7 +144,7 @@ class TestLogWithQueueJob(SegmentLogCase):
         self._perform(jobs[0])
         self.assertEqual(len(logged.interaction_ids), 3)
         self.template.language_ids.write({"body_html": "<p>{{ object.name + }}</p>"})
-        with mute_logger("odoo.addons.crm_campaign_segment.models.crm_logged_segment"):
+        with mute_logger("odoo.addons.crm_campaign_segment.models.crm_segment_logging"):
             self._perform(jobs[1])
         self.assertEqual(logged.job_state, "error")
         self.assertIn("Logging stopped on an error", logged.message_ids[0].body)

@@ -15,7 +15,7 @@ from .test_segment_log import MANAGER_GROUPS, SegmentLogCase
 
 SECRET = "{{ object.env['ir.config_parameter'].sudo().get_param('database.secret') }}"
 EDITOR_GROUPS = MANAGER_GROUPS + ",mail.group_mail_template_editor"
-LOGGING_LOGGER = "odoo.addons.crm_campaign_segment.models.crm_logged_segment"
+LOGGING_LOGGER = "odoo.addons.crm_campaign_segment.models.crm_segment_logging"
 
 
 class ReviewCase(SegmentLogCase):
@@ -373,7 +373,7 @@ class TestFailingBackgroundJob(ReviewCase, MockEmail):
         self._run(3)
         self.assertEqual(len(job.interaction_ids), 3)
         self.assertEqual(job.job_state, "queued")
-        self.assertEqual(self.env["crm.logged.segment"]._log_remaining_count(), 0)
+        self.assertEqual(self.env["crm.segment.logging"]._log_remaining_count(), 0)
         # restoring it resumes the job
         job.with_user(self.manager).action_restore()
         self._run(3)

@@ -77,7 +77,11 @@ class CrmSegmentLog(models.TransientModel):
     def _compute_missing_email_partner_ids(self):
         for wizard in self:
             segment = wizard.segment_id._origin
-            lines = segment._log_missing_email_lines() if segment else segment.line_ids
+            lines = (
+                self.env["crm.segment.logging"]._log_missing_email_lines(segment)
+                if segment
+                else segment.line_ids
+            )
             wizard.missing_email_count = len(lines)
             wizard.missing_email_partner_ids = lines[:MISSING_LISTED].partner_id
 
