@@ -8,8 +8,9 @@ tours (static/src/tours/crm_campaign_segment_screens_tour.js) fail on any
 error dialog. Without the demo data the lists are empty: the test is skipped.
 """
 
-from odoo import http
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
+
+from .common import DemoTourCase
 
 MODULE = "crm_campaign_segment"
 LANG = "nb_NO"
@@ -19,7 +20,7 @@ SALESMAN = "sales_team.group_sale_salesman"
 
 
 @tagged("post_install", "-at_install", "tour")
-class TestEveryScreenPerRole(HttpCase):
+class TestEveryScreenPerRole(DemoTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -28,12 +29,6 @@ class TestEveryScreenPerRole(HttpCase):
 
     def setUp(self):
         super().setUp()
-        if not self.env.ref(
-            f"{MODULE}.segment_office_futurus_visitors", raise_if_not_found=False
-        ):
-            self.skipTest("The demo data of the walkthrough is not loaded.")
-        # Map the addons' static folders now, in this thread (see test_tour.py).
-        _statics = http.root.statics
         # a record in the lists the demo data leaves empty
         segment = self.env.ref(f"{MODULE}.segment_office_futurus_visitors")
         self.env["crm.segment.criteria"].create(
