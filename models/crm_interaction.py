@@ -138,6 +138,13 @@ class CrmInteraction(models.Model):
     campaign_id = fields.Many2one("utm.campaign", index="btree_not_null")
     campaign_target = fields.Boolean()
     campaign_response = fields.Boolean()
+    # campaign_response as a grouping the analysis can name
+    response_kind = fields.Selection(
+        [("response", "Response"), ("no_response", "No response")],
+        string="Response",
+        compute="_compute_response_kind",
+        store=True,
+    )
     logged_segment_id = fields.Many2one(
         "crm.logged.segment",
         # searched through the unique index (logged segment, segment line)
@@ -263,6 +270,13 @@ class CrmInteraction(models.Model):
         )
         for interaction in self:
             interaction.response_count = counts.get(interaction._origin, 0)
+
+    @api.depends("campaign_response")
+    def _compute_response_kind(self):
+        for interaction in self:
+            interaction.response_kind = (
+                "response" if interaction.campaign_response else "no_response"
+            )
 
     def _compute_campaign_responded(self):
         responded = set(

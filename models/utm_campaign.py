@@ -394,8 +394,11 @@ class UtmCampaign(models.Model):
 
     def _statistics_opportunity_groups(self, domain):
         """By campaign: count and expected revenue of the opportunities of
-        ``domain`` (archived ones too), and of those active and won."""
+        ``domain`` (archived ones too), and of those active and won. None
+        for a reader without Sales rights: the figures are hidden from them."""
         Lead = self.env["crm.lead"].with_context(active_test=False)
+        if not Lead.has_access("read"):
+            return {"leads": {}, "won": {}}
         won = [("active", "=", True), ("stage_id.is_won", "=", True)]
         return {
             key: {

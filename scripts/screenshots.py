@@ -3,10 +3,13 @@
 
 Installs the addon with its demo data into a fresh database, plays the
 walkthrough on it (the segment built with saved criteria, another one logged),
-starts Odoo and takes the campaign, the segment with its criteria, the log
-wizard, the logged segment and the campaign statistics in headless Chromium
-(driven through the DevTools protocol with websocket-client). The images go to
-readme/screenshots/; the database is dropped afterwards.
+starts Odoo and takes, in headless Chromium (driven through the DevTools
+protocol with websocket-client): the campaign with its prices, the segment
+with its steps, the log wizard's review, the logged segment, the campaign
+responses and the campaign statistics, in English, and the statistics once
+more in Norwegian (as a Campaign Manager whose language is nb_NO). The images
+go to static/description/screenshots/, where README.md and the Apps page
+(static/description/index.html) show them; the database is dropped afterwards.
 
     python3 scripts/screenshots.py            # what `make screenshots` runs
 """
@@ -24,11 +27,13 @@ import urllib.request
 import devtool
 from devtool import MODULE, ROOT, Fail, info, ok, step
 
-SHOTS = ROOT / "readme" / "screenshots"
+SHOTS = ROOT / "static" / "description" / "screenshots"
 WIDTH, HEIGHT = 1366, 860
 # pictures taller than the window, for forms whose notebook matters
-TALL = {"segment": 1500, "statistics": 1100}
+TALL = {"segment": 1500, "log_wizard": 1000, "statistics": 1100, "statistics_nb": 1100}
 ADMIN = ("admin", "admin")
+# the Norwegian marketing manager of the story (a Campaign Manager)
+NORWEGIAN = ("markedssjef", "markedssjef")
 
 # Run with Odoo in a child process (--prepare): the walkthrough's data, committed.
 PREPARE = r"""
@@ -66,43 +71,82 @@ with registry.cursor() as cr:
     second = env["crm.segment"].create({"description": "Office Futurus letters"})
     build(second)
     logged = env["crm.logged.segment"].browse(second.log_segment(send=False))
+    # the Norwegian screen: Odoo's and the addon's terms, a Norwegian manager
+    env["res.lang"]._activate_lang("nb_NO")
+    env["ir.module.module"]._load_module_terms(
+        ["base", "web", "mail", "utm", "sales_team", "crm", "sale", module], ["nb_NO"])
+    env["res.users"].with_context(no_reset_password=True).create({
+        "name": "Markedsføringssjef", "login": "markedssjef",
+        "password": "markedssjef", "lang": "nb_NO", "tz": "Europe/Oslo",
+        "groups_id": [(6, 0, [env.ref("base.group_user").id,
+                              ref("crm_campaign_segment_group_manager").id])]})
     cr.commit()
     print(json.dumps({"campaign": campaign.id, "segment": segment.id,
                       "logged": logged.id}))
 """
 
-# (file name, what, url path, JavaScript run before the picture or None)
+FORM_READY = (
+    "!!document.querySelector('.o_form_view .o_form_sheet')"
+    " && !document.querySelector('.o_loading_indicator, .o_blockUI')"
+)
+LIST_READY = (
+    "!!document.querySelector('.o_list_view .o_data_row')"
+    " && !document.querySelector('.o_loading_indicator, .o_blockUI')"
+)
+STATISTICS_TAB = (
+    "document.querySelector('.o_notebook .nav-link[name=statistics]').click()"
+)
+# file name, what, url path, JavaScript run before the picture, then what it
+# waits for, the page ready when it starts, the user, and one more (script,
+# what it waits for)
 SCREENS = [
-    ("campaign", "the campaign", "utm_campaign_action/{campaign}", None),
+    ("campaign", "the campaign with its prices", "utm_campaign_action/{campaign}"),
     (
         "segment",
-        "the segment with its criteria",
+        "the segment with its steps",
         "crm_segment_action/{segment}",
         "document.querySelector('.o_notebook .nav-link[name=criteria]').click()",
     ),
     (
         "log_wizard",
-        "the log wizard",
+        "the log wizard's review",
         "crm_segment_action/{segment}",
         "document.querySelector('.o_form_statusbar button[name=action_log]').click()",
+        "!!document.querySelector('.modal .o_field_widget[name=review_email_count]')",
+        FORM_READY,
+        ADMIN,
+        # then tick Send: the review counts the letters and e-mails going out
+        (
+            "document.querySelector('.modal .o_field_widget[name=send] input').click()",
+            "document.querySelector('.modal .o_field_widget[name=review_letter_count]')"
+            ".innerText.trim() !== '0'",
+        ),
     ),
+    ("logged_segment", "the logged segment", "crm_logged_segment_action/{logged}"),
     (
-        "logged_segment",
-        "the logged segment",
-        "crm_logged_segment_action/{logged}",
+        "responses",
+        "the campaign responses",
+        "crm_interaction_action_responses",
         None,
+        None,
+        LIST_READY,
     ),
     (
         "statistics",
         "the campaign statistics",
         "utm_campaign_action/{campaign}",
-        "document.querySelector('.o_notebook .nav-link[name=statistics]').click()",
+        STATISTICS_TAB,
+    ),
+    (
+        "statistics_nb",
+        "the campaign statistics in Norwegian",
+        "utm_campaign_action/{campaign}",
+        STATISTICS_TAB,
+        None,
+        FORM_READY,
+        NORWEGIAN,
     ),
 ]
-READY = (
-    "!!document.querySelector('.o_form_view .o_form_sheet')"
-    " && !document.querySelector('.o_loading_indicator, .o_blockUI')"
-)
 
 
 class Chromium:
@@ -177,14 +221,14 @@ class Chromium:
         self.proc.wait(timeout=30)
 
 
-def login(base_url, db):
-    """The session cookie of the demo administrator."""
+def login(base_url, db, user):
+    """The session cookie of ``user`` (login, password)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     payload = {
         "jsonrpc": "2.0",
         "method": "call",
-        "params": {"db": db, "login": ADMIN[0], "password": ADMIN[1]},
+        "params": {"db": db, "login": user[0], "password": user[1]},
     }
     request = urllib.request.Request(
         f"{base_url}/web/session/authenticate",
@@ -194,7 +238,7 @@ def login(base_url, db):
     with opener.open(request, timeout=60) as response:
         answer = json.load(response)
     if answer.get("error"):
-        raise Fail(f"could not log in as admin: {answer['error']}")
+        raise Fail(f"could not log in as {user[0]}: {answer['error']}")
     session = next((c.value for c in jar if c.name == "session_id"), None)
     if not session:
         raise Fail("no session cookie after logging in")
@@ -202,35 +246,45 @@ def login(base_url, db):
 
 
 def take(base_url, db, ids, browser):
-    session = login(base_url, db)
+    sessions = {}
     SHOTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         chrome = Chromium(browser, profile)
         try:
             chrome.call("Page.enable")
-            chrome.call(
-                "Network.setCookie",
-                name="session_id",
-                value=session,
-                url=base_url,
-                path="/",
-            )
-            chrome.call(
-                "Emulation.setDeviceMetricsOverride",
-                width=WIDTH,
-                height=HEIGHT,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
-            for name, what, path, script in SCREENS:
+            for screen in SCREENS:
+                name, what, path, script, shown, ready, user, then = (
+                    *screen,
+                    *(None, None, FORM_READY, ADMIN, None)[len(screen) - 3 :],
+                )
+                if user not in sessions:
+                    sessions[user] = login(base_url, db, user)
+                chrome.call("Network.clearBrowserCookies")
+                chrome.call(
+                    "Network.setCookie",
+                    name="session_id",
+                    value=sessions[user],
+                    url=base_url,
+                    path="/",
+                )
+                chrome.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=WIDTH,
+                    height=HEIGHT,
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
                 url = f"{base_url}/odoo/action-{MODULE}.{path.format(**ids)}"
                 chrome.call("Page.navigate", url=url)
                 time.sleep(1)
-                chrome.wait(READY)
+                chrome.wait(ready)
                 if script:
                     chrome.evaluate(script)
-                    if name == "log_wizard":
-                        chrome.wait("!!document.querySelector('.modal .o_form_view')")
+                    if shown:
+                        chrome.wait(shown)
+                if then:
+                    chrome.evaluate(then[0])
+                    chrome.wait(then[1])
                 time.sleep(1.5)  # fonts, images and animations settle
                 chrome.call(
                     "Emulation.setDeviceMetricsOverride",

@@ -10,6 +10,7 @@ from . import test_segment_history_property
 from . import test_segment_queries
 from . import test_import_contacts
 from . import test_tour
+from . import test_tour_roles
 from . import test_rpc_scenario
 from . import test_segment_log_review
 from . import test_rpc_contract

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.tests.common import TransactionCase, new_test_user
+from odoo import http
+from odoo.tests.common import HttpCase, TransactionCase, new_test_user
 
 
 class CampaignSegmentCase(TransactionCase):
@@ -72,3 +73,20 @@ class CampaignSegmentCase(TransactionCase):
                 "job_responsibility_ids": [(6, 0, cls.purchase.ids)],
             }
         )
+
+
+class DemoTourCase(HttpCase):
+    """A browser tour on the demo data (the walkthrough's story)."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.env.ref(
+            "crm_campaign_segment.segment_office_futurus_visitors",
+            raise_if_not_found=False,
+        ):
+            self.skipTest("The demo data of the walkthrough is not loaded.")
+        # Map the addons' static folders (parsing every manifest) now, in this
+        # thread: left to the browser's first parallel requests, several
+        # threads parse them at once, which CPython 3.11 can fail with
+        # "SystemError: AST constructor recursion depth mismatch" (gh-106905).
+        _statics = http.root.statics

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import format_date
 
 from .response_common import ResponseCase
@@ -74,6 +74,43 @@ class TestCampaignStatistics(ResponseCase):
         self.assertEqual(self.campaign.reached_contact_count, 2)
         self.assertEqual(self.campaign.response_contact_count, 2)
         self.assertAlmostEqual(self.campaign.won_revenue, 1234.0)
+
+    def test_without_sales_rights(self):
+        """Marketing staff without a Sales group read the funnel; the
+        opportunity and revenue figures are Sales users' and left out."""
+        for group in ("user", "manager"):
+            reader = new_test_user(
+                self.env,
+                login=f"marketing_{group}",
+                groups="base.group_user,"
+                f"crm_campaign_segment.crm_campaign_segment_group_{group}",
+            )
+            self.assertFalse(reader.has_group("sales_team.group_sale_salesman"))
+            campaign = self.campaign.with_user(reader)
+            self.assertEqual(campaign.response_contact_count, 2)
+            self.assertAlmostEqual(campaign.response_rate, 200 / 3)
+            self.assertEqual(campaign.opportunity_count, 0)
+            self.assertEqual(campaign.won_revenue, 0.0)
+            arch = campaign.get_views([(False, "form")])["views"]["form"]["arch"]
+            for field in ("opportunity_count", "won_revenue", "price_revenue"):
+                self.assertNotIn(f'name="{field}"', arch)
+            self.assertIn('name="response_rate"', arch)
+
+    def test_analysis_by_response(self):
+        """The analysis groups by a named Response / No response, translated."""
+        Interaction = self.env["crm.interaction"]
+        groups = dict(
+            Interaction._read_group(
+                [("campaign_id", "=", self.campaign.id)], ["response_kind"], ["__count"]
+            )
+        )
+        self.assertEqual(groups, {"response": 4, "no_response": 5})
+        labels = dict(
+            Interaction.with_context(lang="en_US")
+            ._fields["response_kind"]
+            ._description_selection(self.env)
+        )
+        self.assertEqual(labels, {"response": "Response", "no_response": "No response"})
 
     def test_per_logged_segment(self):
         by_segment = {

@@ -2,11 +2,12 @@
 """The sales-campaign walkthrough in a real browser (web client tour).
 
 The tour ``crm_campaign_segment_walkthrough`` (static/src/tours/) plays the
-walkthrough on the demo data as a Campaign User (a salesperson, not a manager),
-registering a response to one letter at the end; this test then checks what
-the tour left in the database (the response among it), the printed letters
-(the PDF, read with ``pdftotext``) and the e-mails with their merged Word
-letter. Without the demo data the test is skipped.
+walkthrough on the demo data as a Campaign User without Sales rights (the
+marketing employee, not a manager), registering a response to one letter at
+the end; this test then checks what the tour left in the database (the
+response among it), the printed letters (the PDF, read with ``pdftotext``)
+and the e-mails with their merged Word letter. Without the demo data the
+test is skipped.
 """
 
 import io
@@ -16,8 +17,9 @@ from datetime import date
 
 from docx import Document
 
-from odoo import http
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
+
+from .common import DemoTourCase
 
 MODULE = "crm_campaign_segment"
 CAMPAIGN = "Office Futurus trade fair (tour)"
@@ -36,30 +38,19 @@ def _docx_text(data):
 
 
 @tagged("post_install", "-at_install", "tour")
-class TestWalkthroughInBrowser(HttpCase):
+class TestWalkthroughInBrowser(DemoTourCase):
     def setUp(self):
         super().setUp()
-        if not self.env.ref(
-            f"{MODULE}.segment_office_futurus_visitors", raise_if_not_found=False
-        ):
-            self.skipTest("The demo data of the walkthrough is not loaded.")
-        # Map the addons' static folders (parsing every manifest) now, in this
-        # thread: left to the browser's first parallel requests, several
-        # threads parse them at once, which CPython 3.11 can fail with
-        # "SystemError: AST constructor recursion depth mismatch" (gh-106905).
-        _statics = http.root.statics
-        # a salesperson of the story: CRM user, and so Campaign User, not manager
+        # the marketing employee of the story: Campaign User, no Sales rights
         self.user = new_test_user(
             self.env,
             login="ccs_tour_user",
-            name="Sales Person",
-            groups="base.group_user,sales_team.group_sale_salesman",
+            name="Marketing Employee",
+            groups=f"base.group_user,{MODULE}.crm_campaign_segment_group_user",
             lang="en_US",
             tz="Europe/Oslo",
         )
-        self.assertTrue(
-            self.user.has_group(f"{MODULE}.crm_campaign_segment_group_user")
-        )
+        self.assertFalse(self.user.has_group("sales_team.group_sale_salesman"))
         self.assertFalse(
             self.user.has_group(f"{MODULE}.crm_campaign_segment_group_manager")
         )
