@@ -867,18 +867,22 @@ def install_test_addons(conf, db):
         raise Fail(f"Installing the test addons failed: see {rel(log_path)}")
 
 
-def previous_version_commit():
-    """(commit, version) of the newest state of the previous version of the
-    addon (the parent of the oldest commit at the current version), or None
-    when the history does not reach it (a shallow clone)."""
-    current = manifest()["version"]
+# The version the upgrade test starts from: the oldest one databases in use
+# may still have, so that every migration script since runs, in order
+UPGRADE_FROM_VERSION = "18.0.1.1.0"
+
+
+def version_commit(wanted):
+    """(commit, version) of the newest state of version ``wanted`` of the addon
+    (the parent of the oldest commit at a later version), or None when the
+    history does not reach it (a shallow clone)."""
     commits = subprocess.run(
         ["git", "-C", str(ROOT), "log", "--format=%H", "--", "__manifest__.py"],
         capture_output=True,
         text=True,
         check=False,
     ).stdout.split()
-    oldest_current = None
+    oldest_later = None
     for commit in commits:
         text = subprocess.run(
             ["git", "-C", str(ROOT), "show", f"{commit}:__manifest__.py"],
@@ -887,16 +891,18 @@ def previous_version_commit():
             check=False,
         ).stdout
         version = ast.literal_eval(text or "{}").get("version")
-        if version == current:
-            oldest_current = commit
-        elif oldest_current:
+        if version != wanted:
+            oldest_later = commit
+        elif oldest_later:
             parent = subprocess.run(
-                ["git", "-C", str(ROOT), "rev-parse", f"{oldest_current}^"],
+                ["git", "-C", str(ROOT), "rev-parse", f"{oldest_later}^"],
                 capture_output=True,
                 text=True,
                 check=False,
             ).stdout.strip()
             return (parent, version) if parent else None
+        else:
+            return None  # the checkout itself is at that version
     return None
 
 
@@ -949,9 +955,10 @@ UPGRADE_CHECKS = (
 
 
 def run_upgrade_test(odoo_addons):
-    """Install the previous version of the addon with its demo data, update it
-    to this checkout, and check what the migration must change."""
-    found = previous_version_commit()
+    """Install the oldest version still upgraded (``UPGRADE_FROM_VERSION``)
+    with its demo data, update it to this checkout, and check what the
+    migrations must change."""
+    found = version_commit(UPGRADE_FROM_VERSION)
     if not found:
         shallow = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--is-shallow-repository"],
