@@ -55,6 +55,7 @@
         "demo/crm_interaction_template_demo.xml",
         "demo/crm_campaign_demo.xml",
         "demo/crm_campaign_response_demo.xml",
+        "demo/crm_campaign_tracking_demo.xml",
         "demo/crm_campaign_price_demo.xml",
     ],
     "assets": {

@@ -941,6 +941,17 @@ UPGRADE_CHECKS = (
              AND COALESCE(g.company_id, p.company_id) IS NOT NULL)""",
     ),
     (
+        "interactions logged before tracking count no open and no click",
+        """SELECT NOT EXISTS (SELECT 1 FROM crm_interaction
+            WHERE opened_count IS DISTINCT FROM 0 OR clicked_count IS DISTINCT FROM 0
+               OR click_count IS DISTINCT FROM 0)""",
+    ),
+    (
+        "the link tracker is installed with the addon",
+        """SELECT EXISTS (SELECT 1 FROM ir_module_module
+            WHERE name = 'link_tracker' AND state = 'installed')""",
+    ),
+    (
         "the old counter column of logged segments is gone",
         """SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns
             WHERE table_name = 'crm_logged_segment' AND column_name = 'line_done')""",

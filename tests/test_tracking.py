@@ -227,3 +227,33 @@ class TestClickIsResponse(TrackingCase):
         self._get(self._offer_link(interaction))
         self.assertTrue(interaction.clicked_at)
         self.assertFalse(interaction.response_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoOpensAndClicks(TrackingCase):
+    """The demo e-mail campaign shows opens, clicks and a click response."""
+
+    def test_demo_campaign_numbers(self):
+        campaign = self.env.ref(
+            "crm_campaign_segment.utm_campaign_rome_email", raise_if_not_found=False
+        )
+        if not campaign:
+            self.skipTest("installed without demo data")
+        self.assertEqual(
+            (campaign.email_count, campaign.opened_count, campaign.clicked_count),
+            (5, 4, 1),
+        )
+        self.assertAlmostEqual(campaign.opened_ratio, 80.0)
+        self.assertAlmostEqual(campaign.clicked_ratio, 20.0)
+        [clicked] = campaign.interaction_ids.filtered("clicked_at")
+        self.assertEqual(clicked.click_count, 2)
+        self.assertEqual(len(clicked.link_click_ids), 2)
+        [response] = clicked.response_ids
+        self.assertEqual(response.evaluation, "positive")
+        self.assertTrue(response.lead_id)
+        [tracker] = self.env["link.tracker"].search([("campaign_id", "=", campaign.id)])
+        self.assertEqual(tracker.count, 2)
+        self.assertEqual(tracker.medium_id, self.env.ref("utm.utm_medium_email"))
+        [logged] = campaign.campaign_entry_ids.logged_segment_id
+        self.assertEqual(tracker.source_id, logged.source_id)
+        self.assertAlmostEqual(logged.opened_ratio, 80.0)
