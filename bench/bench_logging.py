@@ -238,6 +238,20 @@ def run(env, args):
         f"{batches} batches, {queries / max(batches, 1):.0f} statements/batch, "
         f"tracked: {trackers} link trackers",
     )
+    # the same e-mails without opens and clicks tracking: what tracking costs
+    template = _template(env, "BENCH-UNTRACKED")
+    template.track_links = False
+    segment = _segment(env, template, partner_ids, "email", "Benchmark untracked")
+    env.cr.commit()
+    logged, untracked, batches, queries = _log_in_background(env, segment, True)
+    _row(
+        table,
+        "the same, tracking off (track_links unset)",
+        logged.interaction_count,
+        untracked,
+        f"{batches} batches, {queries / max(batches, 1):.0f} statements/batch; "
+        f"tracked / untracked time: {seconds / untracked:.2f} x",
+    )
     if "mailing.mailing" in env:
         seconds, queued = _mass_mailing(env, partner_ids)
         _row(table, "mass_mailing: mailing.action_send_mail", queued, seconds)

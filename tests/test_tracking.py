@@ -126,6 +126,10 @@ class TestOpensAndClicks(TrackingCase):
         self.assertAlmostEqual(logged.campaign_entry_ids.clicked_ratio, 100.0 / 3)
         self.assertAlmostEqual(self.campaign.clicked_ratio, 100.0 / 3)
         self.assertEqual(self.campaign.opened_count, 1)
+        html, __ = self.env["ir.actions.report"]._render_qweb_html(
+            "crm_campaign_segment.report_campaign_statistics", self.campaign.ids
+        )
+        self.assertRegex(html.decode(), r"Clicked \(%\)</td>\s*<td[^>]*>1 \(33\.3\)")
         action = self.campaign.action_view_link_clicks()
         clicks = self.env["link.tracker.click"].search(action["domain"])
         self.assertEqual(len(clicks), 2)
