@@ -100,7 +100,7 @@ class CrmInteractionTracking(models.AbstractModel):
                     interaction.campaign_id.id, link["url"], link["label"]
                 ]
                 node.set("href", tracker + suffix)
-            body = lxml.html.tostring(root, encoding="unicode", method="xml")
+            body = self._track_serialize(root)
             image = markupsafe.Markup(
                 '<img src="%s" alt="" width="1" height="1" style="border:0"/>'
             ) % (base_url + OPEN_PATH % {"interaction": interaction.id, "token": token})
@@ -111,7 +111,8 @@ class CrmInteractionTracking(models.AbstractModel):
         to shorten, found as ``_shorten_links`` finds them."""
         parsed = []
         for body in bodies:
-            root = lxml.html.fromstring(str(body))
+            # the body as a fragment, under a parent that is not written back
+            root = lxml.html.fragment_fromstring(str(body), create_parent="div")
             nodes, urls_and_labels = find_links_with_urls_and_labels(
                 root,
                 base_url,
@@ -121,6 +122,15 @@ class CrmInteractionTracking(models.AbstractModel):
             )
             parsed.append((root, list(zip(nodes, urls_and_labels, strict=True))))
         return parsed
+
+    def _track_serialize(self, root):
+        """The HTML of the fragment under ``root``, without ``root``."""
+        return markupsafe.escape(root.text or "") + markupsafe.Markup(
+            "".join(
+                lxml.html.tostring(child, encoding="unicode", method="xml")
+                for child in root
+            )
+        )
 
     def _track_link_trackers(self, interactions, links_list):
         """{(campaign id, url, label): short URL} of the distinct links of a
