@@ -998,16 +998,25 @@ def run_upgrade_test(odoo_addons):
             finally:
                 old_conf.unlink(missing_ok=True)
             with pg_connect(tmp.name) as conn, conn.cursor() as cr:
-                # a history row whose step is gone, as the previous version
-                # could leave: the migration must remove it
+                # a history row whose step is gone, as a version before the
+                # history's foreign keys could leave: the migration must remove
+                # it (a later previous version has the keys: no such row)
                 cr.execute(
                     """
-                    INSERT INTO crm_segment_history
-                           (step_id, segment_id, partner_id, operation)
-                    SELECT -1, segment_id, partner_id, 'insert'
-                      FROM crm_segment_history LIMIT 1
+                    SELECT COUNT(*) FROM pg_constraint
+                     WHERE conrelid = 'crm_segment_history'::regclass
+                       AND contype = 'f'
                     """
                 )
+                if not cr.fetchone()[0]:
+                    cr.execute(
+                        """
+                        INSERT INTO crm_segment_history
+                               (step_id, segment_id, partner_id, operation)
+                        SELECT -1, segment_id, partner_id, 'insert'
+                          FROM crm_segment_history LIMIT 1
+                        """
+                    )
             conn.close()
             conf = write_config(
                 tmp.conf, tmp.name, [ADDONS_DIR, *odoo_addons], free_port()
