@@ -3,13 +3,13 @@
     "name": "CRM Campaigns, Segments and Interactions",
     "summary": "Campaigns, contact segments built step by step, interaction "
     "templates, logged letters and e-mails, campaign responses and statistics",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "crm_campaign_segment contributors",
     "website": "https://github.com/crm-campaign-segment/crm_campaign_segment",
     "development_status": "Alpha",
-    "depends": ["crm", "mail", "base_automation", "sale"],
+    "depends": ["crm", "mail", "link_tracker", "base_automation", "sale"],
     "external_dependencies": {"python": ["python-docx"]},
     "data": [
         "security/crm_campaign_segment_security.xml",
@@ -55,6 +55,7 @@
         "demo/crm_interaction_template_demo.xml",
         "demo/crm_campaign_demo.xml",
         "demo/crm_campaign_response_demo.xml",
+        "demo/crm_campaign_tracking_demo.xml",
         "demo/crm_campaign_price_demo.xml",
     ],
     "assets": {

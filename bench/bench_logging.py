@@ -5,7 +5,9 @@
 background job batch by batch, committed after each batch) against
 ``mailing.mailing.action_send_mail`` (mass_mailing installed in the same
 database), both until every recipient has a queued ``mail.mail``, with the same
-template (a subject and a body with ``{{ object.name }}``, no attachment);
+template (a subject and a body with ``{{ object.name }}`` and two links,
+shortened on both sides: this addon tracks opens and clicks, its template's
+default; no attachment);
 hard-copy lines (interactions only) beside a raw ``INSERT ... SELECT`` of the
 same rows; 1,000 letters in one PDF; 1,000 merged Word documents.  E-mail jobs
 log 1,000 lines per batch (``crm_campaign_segment.batch_size``), jobs that only
@@ -30,7 +32,13 @@ from odoo.tools.misc import file_open
 from odoo.addons.crm_campaign_segment.tests.bench_data import create_contacts
 
 SUBJECT = "Hello {{ object.name }}"
-BODY = "<p>Dear {{ object.name }}, welcome to our fair.</p>"
+# two links: both sides shorten them (this addon: opens and clicks tracked,
+# the template's default; mass_mailing: its link tracker)
+BODY = (
+    "<p>Dear {{ object.name }}, welcome to our fair: see the "
+    '<a href="https://www.example.com/fair">programme</a> and our '
+    '<a href="https://www.example.com/offer">offer</a>.</p>'
+)
 
 
 def _write(text):
@@ -219,12 +227,30 @@ def run(env, args):
         ]
     )
     ours = count / seconds
+    trackers = env["link.tracker"].search_count(
+        [("source_id", "=", logged.source_id.id)]
+    )
     _row(
         table,
         "e-mail lines: log_segment(send=True) + job",
         mails,
         seconds,
-        f"{batches} batches, {queries / max(batches, 1):.0f} statements/batch",
+        f"{batches} batches, {queries / max(batches, 1):.0f} statements/batch, "
+        f"tracked: {trackers} link trackers",
+    )
+    # the same e-mails without opens and clicks tracking: what tracking costs
+    template = _template(env, "BENCH-UNTRACKED")
+    template.track_links = False
+    segment = _segment(env, template, partner_ids, "email", "Benchmark untracked")
+    env.cr.commit()
+    logged, untracked, batches, queries = _log_in_background(env, segment, True)
+    _row(
+        table,
+        "the same, tracking off (track_links unset)",
+        logged.interaction_count,
+        untracked,
+        f"{batches} batches, {queries / max(batches, 1):.0f} statements/batch; "
+        f"tracked / untracked time: {seconds / untracked:.2f} x",
     )
     if "mailing.mailing" in env:
         seconds, queued = _mass_mailing(env, partner_ids)

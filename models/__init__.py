@@ -1,6 +1,7 @@
 from . import utm_stage
 from . import crm_engine_mixin
 from . import crm_cancel_mixin
+from . import crm_tracking_mixin
 from . import crm_classification_mixin
 from . import crm_job_responsibility
 from . import crm_business_relation
@@ -22,6 +23,8 @@ from . import crm_campaign_entry
 from . import crm_interaction
 from . import crm_interaction_render
 from . import crm_interaction_delivery
+from . import crm_interaction_tracking
+from . import link_tracker_click
 from . import crm_segment_logging
 from . import mail_mail
 from . import mail_thread

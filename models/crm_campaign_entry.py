@@ -12,11 +12,12 @@ ENGINE_FIELDS = {"canceled", "logged_segment_id"}
 
 class CrmCampaignEntry(models.Model):
     _name = "crm.campaign.entry"
-    _inherit = ["crm.cancel.mixin"]
+    _inherit = ["crm.cancel.mixin", "crm.tracking.mixin"]
     _description = "Campaign Entry"
     _order = "id desc"
     _check_company_auto = True
     _engine_fields = frozenset(ENGINE_FIELDS)
+    _tracking_interaction_field = "campaign_entry_id"
 
     campaign_id = fields.Many2one("utm.campaign", required=True, index=True)
     logged_segment_id = fields.Many2one(

@@ -22,11 +22,14 @@ ENGINE_FIELDS = {
     "body_html",
     "campaign_entry_id",
     "canceled",
+    "click_count",
+    "clicked_at",
     "covered_by_id",
     "delivery_error",
     "delivery_status",
     "logged_segment_id",
     "mail_id",
+    "opened_at",
     "segment_line_id",
 }
 
@@ -231,6 +234,38 @@ class CrmInteraction(models.Model):
         "interaction: one e-mail went to the address.",
     )
 
+    # opens and clicks of the e-mail (crm.interaction.tracking)
+    opened_at = fields.Datetime(
+        string="Opened On",
+        readonly=True,
+        copy=False,
+        help="When the contact first opened the e-mail (its tracking image was "
+        "loaded, or a link clicked).",
+    )
+    clicked_at = fields.Datetime(
+        string="First Click On",
+        readonly=True,
+        copy=False,
+        help="When the contact first clicked a link of the e-mail.",
+    )
+    click_count = fields.Integer(
+        string="Clicks",
+        default=0,
+        readonly=True,
+        copy=False,
+        help="Clicks on the links of the e-mail.",
+    )
+    # 1 or 0, stored: measures of the analysis (pivot and graph)
+    opened_count = fields.Integer(
+        string="Opened", compute="_compute_tracking_counts", store=True
+    )
+    clicked_count = fields.Integer(
+        string="Clicked", compute="_compute_tracking_counts", store=True
+    )
+    link_click_ids = fields.One2many(
+        "link.tracker.click", "interaction_id", string="Link Clicks", readonly=True
+    )
+
     def init(self):
         res = super().init()
         # Exactly once: a segment line is logged at most once per logged segment,
@@ -259,6 +294,55 @@ class CrmInteraction(models.Model):
                 )
                 if part
             )
+
+    @api.depends("opened_at", "clicked_at")
+    def _compute_tracking_counts(self):
+        for interaction in self:
+            interaction.opened_count = 1 if interaction.opened_at else 0
+            interaction.clicked_count = 1 if interaction.clicked_at else 0
+
+    @api.model
+    def _tracking_groups(self, domain, groupby):
+        """{group: (e-mails, opened, clicked)} of the interactions of
+        ``domain``: their e-mails queued or delivered, not canceled, one per
+        address, and how many of them were opened and clicked."""
+        return {
+            group: (count, opened or 0, clicked or 0)
+            for group, count, opened, clicked in self._read_group(
+                domain
+                + [
+                    ("correspondence_type", "=", "email"),
+                    ("delivery_status", "in", ("in_progress", "delivered")),
+                    ("covered_by_id", "=", False),
+                    ("canceled", "=", False),
+                ],
+                [groupby],
+                ["__count", "opened_count:sum", "clicked_count:sum"],
+            )
+        }
+
+    @api.model
+    def _tracking_values(self, counts):
+        """The statistics fields of ``counts`` (e-mails, opened, clicked)."""
+        emails, opened, clicked = counts or (0, 0, 0)
+        return {
+            "email_count": emails,
+            "opened_count": opened,
+            "clicked_count": clicked,
+            "opened_ratio": 100.0 * opened / emails if emails else 0.0,
+            "clicked_ratio": 100.0 * clicked / emails if emails else 0.0,
+        }
+
+    @api.model
+    def _action_link_clicks(self, domain):
+        """The link tracker's click report on the clicks of ``domain``,
+        grouped by link."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "link_tracker.link_tracker_click_action_statistics"
+        )
+        action["domain"] = domain
+        action["context"] = {"search_default_groupby_link_id": 1, "create": False}
+        return action
 
     def _compute_response_count(self):
         counts = dict(

@@ -255,7 +255,9 @@ class CrmInteractionDelivery(models.AbstractModel):
         Computed once per batch: the sender of each salesperson, the reply-to
         (``_notify_get_reply_to`` on the whole batch), the record names.
         Every campaign e-mail carries its contact's unsubscribe link, in the
-        body and in the ``List-Unsubscribe`` headers (RFC 8058).
+        body and in the ``List-Unsubscribe`` headers (RFC 8058), and, when
+        its template tracks them, short links and a tracking image
+        (``crm.interaction.tracking``).
         """
         Message = interactions.env["mail.message"]
         interactions.env.flush_all()
@@ -303,6 +305,10 @@ class CrmInteractionDelivery(models.AbstractModel):
             )
             vals_list.append(values)
         self._add_unsubscribe_links(interactions, vals_list)
+        # short links and the tracking image, once the unsubscribe link is in
+        interactions.env["crm.interaction.tracking"]._track_emails(
+            interactions, vals_list
+        )
         return vals_list
 
     def _mail_senders(self, interactions, segment, user_ids):

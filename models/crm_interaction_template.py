@@ -6,6 +6,13 @@ from .res_partner import CORRESPONDENCE_TYPES
 
 INFORMATION_FLOWS = [("outbound", "Outbound"), ("inbound", "Inbound")]
 INITIATED_BY = [("us", "Us"), ("them", "Them")]
+EVALUATIONS = [
+    ("very_positive", "Very Positive"),
+    ("positive", "Positive"),
+    ("neutral", "Neutral"),
+    ("negative", "Negative"),
+    ("very_negative", "Very Negative"),
+]
 RESPONSE_TEMPLATE_XMLID = "crm_campaign_segment.interaction_template_resp"
 
 
@@ -87,6 +94,26 @@ class CrmInteractionTemplate(models.Model):
     )
     language_ids = fields.One2many(
         "crm.interaction.template.lang", "template_id", string="Languages"
+    )
+    # opens and clicks of its e-mails (crm.interaction.tracking)
+    track_links = fields.Boolean(
+        string="Track Opens and Clicks",
+        default=True,
+        help="The links of the e-mails of this template go through Odoo's link "
+        "tracker and each e-mail carries a tracking image: opens and clicks "
+        "are counted per contact, campaign and link.",
+    )
+    click_is_response = fields.Boolean(
+        string="A Click Is a Response",
+        help="The first click of a contact on a link of an e-mail of this "
+        "template registers a campaign response to it, with the evaluation "
+        "below, as a registered response does.",
+    )
+    click_response_evaluation = fields.Selection(
+        EVALUATIONS,
+        string="Evaluation of a Click",
+        help="The evaluation of the response a click registers; a positive "
+        "one opens an opportunity by the shipped automated action.",
     )
 
     _sql_constraints = [

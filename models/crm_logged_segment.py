@@ -23,6 +23,7 @@ ENGINE_FIELDS = {
     "line_total",
     "segment_id",
     "send",
+    "source_id",
     "texts_trusted",
     "user_id",
 }
@@ -43,12 +44,13 @@ def field_labels(records, names):
 class CrmLoggedSegment(models.Model):
     _name = "crm.logged.segment"
     _description = "Logged Segment"
-    _inherit = ["mail.thread", "crm.cancel.mixin"]
+    _inherit = ["mail.thread", "crm.cancel.mixin", "crm.tracking.mixin"]
     _order = "id desc"
     _check_company_auto = True
     _engine_fields = frozenset(
         ENGINE_FIELDS | CONSENT_ENGINE_FIELDS | JOB_ENGINE_FIELDS
     )
+    _tracking_interaction_field = "logged_segment_id"
 
     name = fields.Char(string="Entry No.", readonly=True, copy=False, index=True)
     segment_id = fields.Many2one(
@@ -129,6 +131,13 @@ class CrmLoggedSegment(models.Model):
         readonly=True,
         help="E-mail lines left out when logging: opted out of the topic or "
         "address blacklisted.",
+    )
+
+    source_id = fields.Many2one(
+        "utm.source",
+        readonly=True,
+        ondelete="set null",
+        help="The UTM source of the tracked links of its e-mails.",
     )
 
     _sql_constraints = [
@@ -332,6 +341,14 @@ class CrmLoggedSegment(models.Model):
             "res_id": self.follow_up_segment_id.id,
             "view_mode": "form",
         }
+
+    def action_view_link_clicks(self):
+        """The clicks on the tracked links of this logged segment's e-mails,
+        per link: the link tracker's own click report."""
+        self.ensure_one()
+        return self.env["crm.interaction"]._action_link_clicks(
+            [("interaction_id.logged_segment_id", "=", self.id)]
+        )
 
     def action_view_interactions(self):
         self.ensure_one()

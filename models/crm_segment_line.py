@@ -4,18 +4,10 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index
 
 from ..tools.markers import is_engine
-from .crm_interaction_template import _lang_get
+from .crm_interaction_template import EVALUATIONS, _lang_get
 from .crm_segment import LINE_DEFAULT_COLUMNS
 from .crm_segment_step import LINE_VALUE_COLUMNS
 from .res_partner import CORRESPONDENCE_TYPES
-
-EVALUATIONS = [
-    ("very_positive", "Very Positive"),
-    ("positive", "Positive"),
-    ("neutral", "Neutral"),
-    ("negative", "Negative"),
-    ("very_negative", "Very Negative"),
-]
 
 
 class CrmSegmentLine(models.Model):

@@ -570,6 +570,8 @@ class CrmSegmentLogging(models.AbstractModel):
             )
             .with_env(segment.env)
         )
+        if send:
+            self._log_create_source(logged, line_domain)
         if segment.campaign_id:
             campaigns = segment.campaign_id
         else:
@@ -597,6 +599,17 @@ class CrmSegmentLogging(models.AbstractModel):
         # engine field: written as superuser, for the logging user
         segment.sudo().write({"state": "logged"})
         return logged
+
+    def _log_create_source(self, logged, line_domain):
+        """The UTM source of the tracked links of the e-mails of ``logged``
+        (one per logged segment), when it has e-mail lines."""
+        has_email = logged.env["crm.segment.line"].search_count(
+            line_domain + [("correspondence_type", "=", "email")], limit=1
+        )
+        if not has_email:
+            return
+        source = logged.env["utm.source"].sudo().create({"name": logged.display_name})
+        logged._as_engine().write({"source_id": source.id})
 
     # -------------------------------------------------------------------------
     # BATCHES (the one runner of logging now, the cron and queue_job)

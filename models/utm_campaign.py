@@ -28,6 +28,11 @@ STATISTICS_FIELDS = (
     "opportunity_value",
     "won_count",
     "won_revenue",
+    "email_count",
+    "opened_count",
+    "clicked_count",
+    "opened_ratio",
+    "clicked_ratio",
 )
 # the statistics period: context keys named after the fields that show it
 STATISTICS_PERIOD_KEYS = ("statistics_date_from", "statistics_date_to")
@@ -93,6 +98,22 @@ class UtmCampaign(models.Model):
     )
     opportunity_count = fields.Integer(
         string="Opportunities", compute="_compute_campaign_statistics"
+    )
+    # opens and clicks of its e-mails (one per address, not canceled)
+    email_count = fields.Integer(
+        string="E-mails", compute="_compute_campaign_statistics"
+    )
+    opened_count = fields.Integer(
+        string="Opened", compute="_compute_campaign_statistics"
+    )
+    clicked_count = fields.Integer(
+        string="Clicked", compute="_compute_campaign_statistics"
+    )
+    opened_ratio = fields.Float(
+        string="Opened (%)", compute="_compute_campaign_statistics"
+    )
+    clicked_ratio = fields.Float(
+        string="Clicked (%)", compute="_compute_campaign_statistics"
     )
     opportunity_value = fields.Float(
         string="Expected Revenue", compute="_compute_campaign_statistics"
@@ -380,6 +401,7 @@ class UtmCampaign(models.Model):
                 target + [("delivery_status", "=", "delivered")]
             ),
             "responses": distinct_partners([("campaign_response", "=", True)]),
+            "tracking": Interaction._tracking_groups(domain, "campaign_id"),
         }
 
     def _statistics_logged_groups(self):
@@ -436,6 +458,9 @@ class UtmCampaign(models.Model):
             "opportunity_value": opportunity_value,
             "won_count": won_count,
             "won_revenue": won_revenue,
+            **self.env["crm.interaction"]._tracking_values(
+                groups["tracking"].get(origin)
+            ),
         }
 
     @api.model
@@ -540,6 +565,14 @@ class UtmCampaign(models.Model):
         action["domain"] = [("campaign_id", "=", self.id)]
         action["context"] = {"search_default_not_canceled": 1}
         return action
+
+    def action_view_link_clicks(self):
+        """The clicks on this campaign's tracked links, per link: the link
+        tracker's own click report."""
+        self.ensure_one()
+        return self.env["crm.interaction"]._action_link_clicks(
+            [("campaign_id", "=", self.id)]
+        )
 
     # -------------------------------------------------------------------------
     # RESPONSES

@@ -947,6 +947,17 @@ UPGRADE_CHECKS = (
              AND COALESCE(g.company_id, p.company_id) IS NOT NULL)""",
     ),
     (
+        "interactions logged before tracking count no open and no click",
+        """SELECT NOT EXISTS (SELECT 1 FROM crm_interaction
+            WHERE opened_count IS DISTINCT FROM 0 OR clicked_count IS DISTINCT FROM 0
+               OR click_count IS DISTINCT FROM 0)""",
+    ),
+    (
+        "the link tracker is installed with the addon",
+        """SELECT EXISTS (SELECT 1 FROM ir_module_module
+            WHERE name = 'link_tracker' AND state = 'installed')""",
+    ),
+    (
         "the old counter column of logged segments is gone",
         """SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns
             WHERE table_name = 'crm_logged_segment' AND column_name = 'line_done')""",
@@ -994,16 +1005,25 @@ def run_upgrade_test(odoo_addons):
             finally:
                 old_conf.unlink(missing_ok=True)
             with pg_connect(tmp.name) as conn, conn.cursor() as cr:
-                # a history row whose step is gone, as the previous version
-                # could leave: the migration must remove it
+                # a history row whose step is gone, as a version before the
+                # history's foreign keys could leave: the migration must remove
+                # it (a later previous version has the keys: no such row)
                 cr.execute(
                     """
-                    INSERT INTO crm_segment_history
-                           (step_id, segment_id, partner_id, operation)
-                    SELECT -1, segment_id, partner_id, 'insert'
-                      FROM crm_segment_history LIMIT 1
+                    SELECT COUNT(*) FROM pg_constraint
+                     WHERE conrelid = 'crm_segment_history'::regclass
+                       AND contype = 'f'
                     """
                 )
+                if not cr.fetchone()[0]:
+                    cr.execute(
+                        """
+                        INSERT INTO crm_segment_history
+                               (step_id, segment_id, partner_id, operation)
+                        SELECT -1, segment_id, partner_id, 'insert'
+                          FROM crm_segment_history LIMIT 1
+                        """
+                    )
             conn.close()
             conf = write_config(
                 tmp.conf, tmp.name, [ADDONS_DIR, *odoo_addons], free_port()

@@ -28,6 +28,10 @@ class TestEngineFields(SegmentLogCase):
             (logged.sudo(), {"log_cursor": 0}),
             (interaction.sudo(), {"delivery_status": "delivered"}),
             (interaction.sudo(), {"covered_by_id": interaction.id}),
+            (interaction.sudo(), {"opened_at": "2026-01-01 10:00:00"}),
+            (interaction.sudo(), {"clicked_at": "2026-01-01 10:00:00"}),
+            (interaction.sudo(), {"click_count": 3}),
+            (logged.sudo(), {"source_id": False}),
             (entry.sudo(), {"canceled": True}),
         ]
         for records, vals in cases:

@@ -334,9 +334,10 @@ class TestCampaignStatistics(ResponseCase):
         for label, value in expected.items():
             self.assertRegex(text, rf"{label}\s+{re.escape(value)}\b")
         self.assertIn(self.campaign.code, text)
-        # per logged segment: targeted, reached, responded, cost
-        self.assertRegex(text, r"\s3\s+2\s+2\s+1\.50\n")
-        self.assertRegex(text, r"\s1\s+0\s+1\s+0\.50\n")
+        # per logged segment: targeted, reached, responded, opened and
+        # clicked (%), cost
+        self.assertRegex(text, r"\s3\s+2\s+2\s+0\.0\s+0\.0\s+1\.50\n")
+        self.assertRegex(text, r"\s1\s+0\s+1\s+0\.0\s+0\.0\s+0\.50\n")
 
 
 @tagged("post_install", "-at_install")

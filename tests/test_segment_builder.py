@@ -258,7 +258,13 @@ class TestFilterFamilies(SegmentCase):
             ),
             self.a1,
         )
-        self.assertEqual(self.add(interaction_evaluation="positive"), self.a1)
+        # on the test's template: the demo data has positive responses too
+        self.assertEqual(
+            self.add(
+                interaction_template_ids=template.ids, interaction_evaluation="positive"
+            ),
+            self.a1,
+        )
         self.assertEqual(
             self.add(
                 interaction_template_ids=template.ids,

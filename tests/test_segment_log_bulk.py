@@ -62,7 +62,9 @@ class TestLogWritesLikeTheOrm(SegmentLogCase):
             ._prepare_mail_values(
                 interaction.with_user(self.user),
                 segment,
-                {interaction.id: bulk.body_html},
+                # the rendered body, as the chatter keeps it: the body sent
+                # has the short links and tracking image added to it
+                {interaction.id: bulk.mail_message_id.body},
                 {},
                 document.ids,
             )[0]
