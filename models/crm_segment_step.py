@@ -12,62 +12,8 @@ FILTER_MODES = [
 STEP_MODES = FILTER_MODES + [("refresh", "Refresh")]
 
 
-class CrmSegmentStep(models.Model):
-    """One change of a segment's contacts, as applied, with what it changed."""
-
-    _name = "crm.segment.step"
-    _description = "Segment Criteria Step"
-    _order = "segment_id, sequence, id"
-
-    segment_id = fields.Many2one(
-        "crm.segment", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="segment_id.company_id")
-    sequence = fields.Integer(string="Step No.", required=True, default=1)
-    mode = fields.Selection(STEP_MODES, required=True)
-    origin = fields.Selection(
-        [
-            ("filter", "Filter"),
-            ("manual", "Manual Edit"),
-            ("criteria", "Saved Criteria"),
-            ("logged_segment", "Logged Segment"),
-            ("refresh", "Refresh"),
-        ],
-        default="filter",
-        required=True,
-    )
-    partner_domain = fields.Text(
-        string="Contact Filter", help="The contact domain as it was applied."
-    )
-    filter_values = fields.Json(
-        help="Every filter and option of the step, to replay it."
-    )
-    description = fields.Text(string="Filter", help="The filter in words.")
-    inserted_count = fields.Integer(string="Added")
-    removed_count = fields.Integer(string="Removed")
-    undone = fields.Boolean(
-        help="Undone by Go Back; Go Forward applies it again.", index=True
-    )
-    change_summary = fields.Char(
-        string="Changes", compute="_compute_change_summary", help="+added / -removed"
-    )
-    history_ids = fields.One2many(
-        "crm.segment.history", "step_id", string="Contacts Changed"
-    )
-
-    @api.depends("inserted_count", "removed_count")
-    def _compute_change_summary(self):
-        for step in self:
-            parts = []
-            if step.inserted_count or not step.removed_count:
-                parts.append(f"+{step.inserted_count}")
-            if step.removed_count:
-                parts.append(f"-{step.removed_count}")
-            step.change_summary = " / ".join(parts)
-
-
 # -----------------------------------------------------------------------------
-# STEP ENGINE
+# STEP ENGINE: the SQL of filters, lines and their history
 # -----------------------------------------------------------------------------
 # Values of a line kept in the history, so that undo and redo restore them
 LINE_VALUE_COLUMNS = (
@@ -206,15 +152,65 @@ def _matched_set(query, column, alias):
     )
 
 
-class CrmSegmentStepEngine(models.Model):
-    """Set-based engine of the steps: apply, undo, redo.
+class CrmSegmentStep(models.Model):
+    """One change of a segment's contacts, as applied, with what it changed."""
 
-    Every method costs a fixed number of SQL statements, whatever the number
-    of contacts: the contacts are never loaded into Python. The filters come
-    from the filter language (``crm.segment.filter.mixin``).
-    """
+    _name = "crm.segment.step"
+    _description = "Segment Criteria Step"
+    _order = "segment_id, sequence, id"
 
-    _inherit = "crm.segment.step"
+    segment_id = fields.Many2one(
+        "crm.segment", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="segment_id.company_id")
+    sequence = fields.Integer(string="Step No.", required=True, default=1)
+    mode = fields.Selection(STEP_MODES, required=True)
+    origin = fields.Selection(
+        [
+            ("filter", "Filter"),
+            ("manual", "Manual Edit"),
+            ("criteria", "Saved Criteria"),
+            ("logged_segment", "Logged Segment"),
+            ("refresh", "Refresh"),
+        ],
+        default="filter",
+        required=True,
+    )
+    partner_domain = fields.Text(
+        string="Contact Filter", help="The contact domain as it was applied."
+    )
+    filter_values = fields.Json(
+        help="Every filter and option of the step, to replay it."
+    )
+    description = fields.Text(string="Filter", help="The filter in words.")
+    inserted_count = fields.Integer(string="Added")
+    removed_count = fields.Integer(string="Removed")
+    undone = fields.Boolean(
+        help="Undone by Go Back; Go Forward applies it again.", index=True
+    )
+    change_summary = fields.Char(
+        string="Changes", compute="_compute_change_summary", help="+added / -removed"
+    )
+    history_ids = fields.One2many(
+        "crm.segment.history", "step_id", string="Contacts Changed"
+    )
+
+    @api.depends("inserted_count", "removed_count")
+    def _compute_change_summary(self):
+        for step in self:
+            parts = []
+            if step.inserted_count or not step.removed_count:
+                parts.append(f"+{step.inserted_count}")
+            if step.removed_count:
+                parts.append(f"-{step.removed_count}")
+            step.change_summary = " / ".join(parts)
+
+    # -------------------------------------------------------------------------
+    # ENGINE: apply, undo, redo, set-based
+    # -------------------------------------------------------------------------
+    # Every method costs a fixed number of SQL statements, whatever the number
+    # of contacts: the contacts are never loaded into Python. The filters come
+    # from the filter language (crm.segment.filter.mixin).
 
     @api.model
     def _criteria_set_sql(self, criteria_steps, depth=0):
