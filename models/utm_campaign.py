@@ -533,16 +533,38 @@ class UtmCampaign(models.Model):
     @api.depends_context("uid", *STATISTICS_PERIOD_KEYS)
     def _compute_campaign_statistics(self):
         """The statistics fields, for the reader's statistics period."""
+        for campaign, values in self._period_statistics().items():
+            campaign.update(values)
+
+    def _period_statistics(self):
+        """{campaign: statistics values} for each reader's statistics period;
+        zeros for a period that ends before it starts (the constraint refuses
+        it on save)."""
+        result = {}
         for (date_from, date_to), campaigns in self.grouped(
             lambda c: (c.statistics_date_from, c.statistics_date_to)
         ).items():
             if date_from and date_to and date_to < date_from:
-                # the constraint refuses it on save; show nothing meanwhile
-                campaigns.update(dict.fromkeys(STATISTICS_FIELDS, 0))
+                result.update(
+                    dict.fromkeys(campaigns, dict.fromkeys(STATISTICS_FIELDS, 0))
+                )
                 continue
             statistics = campaigns._get_statistics(date_from, date_to)
             for campaign in campaigns:
-                campaign.update(statistics[campaign._origin.id])
+                result[campaign] = statistics[campaign._origin.id]
+        return result
+
+    def _compute_statistics(self):
+        """Odoo's Email Marketing (``mass_mailing``), when installed, defines
+        ``opened_ratio`` too and sets it in this method, with its other
+        ratios: the opens of this addon's e-mails keep the field, whichever of
+        the two computes runs first."""
+        parent = getattr(super(), "_compute_statistics", None)
+        if parent is None:
+            return
+        parent()
+        for campaign, values in self._period_statistics().items():
+            campaign.opened_ratio = values["opened_ratio"]
 
     def action_print_statistics(self):
         """The statistics PDF. It shows the user's own period by itself; a
