@@ -57,7 +57,7 @@ DATA_DIR = WORK / "data"
 LOG_DIR = WORK / "logs"
 RUN_CONF = WORK / "odoo.conf"
 SCRIPTS = ROOT / "scripts"
-ODOO_LAUNCHER = SCRIPTS / "odoo-bin"
+ODOO_LAUNCHER = SCRIPTS / "odoo_launcher.py"
 
 # "2025-01-31 12:00:00,123 4242 ERROR dbname odoo.modules.loading: message"
 LOG_LINE = re.compile(

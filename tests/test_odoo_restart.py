@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Odoo started through scripts/odoo-bin survives its own restart.
+"""Odoo started through scripts/odoo_launcher.py survives its own restart.
 
 When a request or a cron run passes the real-time limit, Odoo re-executes
 itself (``odoo.service.server._reexec``): the interpreter, with the bare
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from odoo.tools import config
 
-LAUNCHER = Path(__file__).resolve().parent.parent / "scripts" / "odoo-bin"
+LAUNCHER = Path(__file__).resolve().parent.parent / "scripts" / "odoo_launcher.py"
 STARTED = "HTTP service (werkzeug) running on"
 TIMEOUT = 180
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Start Odoo as its own odoo-bin does, so that Odoo can restart itself.
+"""Start Odoo through a script of its own, so that Odoo can restart itself.
 
 When a worker passes Odoo's real-time limit, or on SIGHUP, Odoo re-executes
 ``sys.executable`` with ``sys.argv`` and the interpreter's bare name as
